@@ -6,7 +6,8 @@ import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const dist = join(root, 'dist');
+// SETTEE_DIST lets parallel work compile into separate folders (tsc --outDir).
+const dist = process.env.SETTEE_DIST ?? join(root, 'dist');
 
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
