@@ -59,6 +59,7 @@ export function formatRev(rev: Rev): string {
 }
 
 const decimalPattern = /^[0-9]+$/;
+const hexPattern = /^[0-9a-fA-F]{32}$/;
 
 /** Parses `N-hash`; undefined when malformed (callers decide the error). */
 export function tryParseRev(text: unknown): Rev | undefined {
@@ -68,7 +69,12 @@ export function tryParseRev(text: unknown): Rev | undefined {
   const posText = text.slice(0, dash);
   if (!decimalPattern.test(posText) || posText.length > 15) return undefined;
   const pos = Number(posText);
-  const hash = text.slice(dash + 1);
+  let hash = text.slice(dash + 1);
+  // A 32-character hash is CouchDB's hex form: it must be hex, and is kept lowercase.
+  if (hash.length === 32 && pos !== 0) {
+    if (!hexPattern.test(hash)) return undefined;
+    hash = hash.toLowerCase();
+  }
   return { pos, hash };
 }
 

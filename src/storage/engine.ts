@@ -189,10 +189,15 @@ export interface DatabaseStore {
   getBodies(id: string, revs: readonly string[]): Promise<Map<string, RevisionBody>>;
   /** Records in id order (code points), for `_all_docs`; includes deleted documents. */
   scanDocs(options: IdRangeOptions): Promise<DocRecord[]>;
-  /** Number of documents (live or deleted) whose id sorts before `key` (after it, when descending). */
+  /**
+   * Number of LIVE documents (winning revision not deleted) whose id sorts
+   * strictly before `key` (strictly after it, when descending): `_all_docs` offset.
+   */
   countDocsBefore(key: string, descending: boolean): Promise<number>;
   /** Records by sequence: the by-sequence index. */
   changes(options: ChangesOptions): Promise<DocRecord[]>;
+  /** Number of documents whose latest change has a sequence greater than `since` (`pending`). */
+  countChanges(since: number): Promise<number>;
 
   /**
    * Atomically and durably applies a batch: replaces each document's record,

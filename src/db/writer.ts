@@ -1,0 +1,224 @@
+/**
+ * One writer per database: it gathers the edits that arrive together into one
+ * durable transaction (group commit). An edit is acknowledged only after the
+ * storage engine reports its batch durable.
+ *
+ * Flow: `submit` queues a request and, if the writer is idle, schedules a flush
+ * on the next turn of the event loop (so concurrent requests join the batch).
+ * A flush takes requests while they fit `commitDocsMax`/`commitBytesMax`,
+ * applies their edits in arrival order to the documents' trees, stems, writes
+ * the batch, then settles every request. While a flush runs, new requests
+ * queue and form the next batch. The queue is bounded (`writeQueueDocsMax`).
+ */
+import { CouchError, serviceUnavailable } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+import { formatRev } from '../core/rev.js';
+import type { RevTree } from '../core/rev.js';
+import { stem, winner } from '../core/revtree.js';
+import { stringifyJson } from '../core/json-write.js';
+import type { DatabaseStore, DocRecord, DocWrite, RevisionBody } from '../storage/engine.js';
+import type { DocUpdate } from './document.js';
+import { applyInteractiveEdit, applyReplicatedEdit } from './edit.js';
+
+export type UpdateResult =
+  | { readonly ok: true; readonly id: string; readonly rev: string }
+  | { readonly ok: false; readonly id: string; readonly rev?: string; readonly error: CouchError };
+
+export interface WriteRequest {
+  readonly updates: readonly DocUpdate[];
+  readonly newEdits: boolean;
+}
+
+interface Pending {
+  readonly request: WriteRequest;
+  readonly bytes: number;
+  resolve(results: UpdateResult[]): void;
+  reject(error: unknown): void;
+}
+
+export interface WriterHooks {
+  /** Current revs limit of the database (read at each flush). */
+  revsLimit(): number;
+  /** Called after each durable commit with the new update sequence. */
+  committed(updateSeq: number): void;
+}
+
+export class DatabaseWriter {
+  private readonly store: DatabaseStore;
+  private readonly limits: Limits;
+  private readonly hooks: WriterHooks;
+  private readonly queue: Pending[] = [];
+  private queuedDocs = 0;
+  private flushing = false;
+  private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(store: DatabaseStore, limits: Limits, hooks: WriterHooks) {
+    this.store = store;
+    this.limits = limits;
+    this.hooks = hooks;
+  }
+
+  /** Queues edits; resolves with one result per update, in order, once durable. */
+  submit(request: WriteRequest): Promise<UpdateResult[]> {
+    const count = request.updates.length;
+    if (count === 0) return Promise.resolve([]);
+    if (this.queuedDocs + count > this.limits.writeQueueDocsMax) {
+      return Promise.reject(serviceUnavailable('Too many pending writes for this database; retry later.'));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, bytes: estimateBytes(request.updates), resolve, reject });
+      this.queuedDocs += count;
+      this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is queued or being written. */
+  idle(): Promise<void> {
+    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Whether a flush is scheduled or running. */
+  get busy(): boolean {
+    return this.flushing || this.scheduled;
+  }
+
+  get pendingDocs(): number {
+    return this.queuedDocs;
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let docs = 0;
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Pending;
+      const count = next.request.updates.length;
+      if (batch.length > 0 && (docs + count > this.limits.commitDocsMax || bytes + next.bytes > this.limits.commitBytesMax)) {
+        break;
+      }
+      batch.push(next);
+      this.queue.shift();
+      docs += count;
+      bytes += next.bytes;
+    }
+    this.queuedDocs -= docs;
+    return batch;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          const results = await this.commit(batch);
+          batch.forEach((pending, index) => pending.resolve(results[index] as UpdateResult[]));
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async commit(batch: readonly Pending[]): Promise<UpdateResult[][]> {
+    const ids = uniqueIds(batch);
+    const records = await this.store.getDocs(ids);
+    const states = new Map<string, PendingDoc>();
+    ids.forEach((id, index) => {
+      const record = records[index];
+      if (record !== undefined) states.set(id, { record, tree: record.tree, bodies: [] });
+    });
+    const touched = new Map<string, PendingDoc>();
+    const results = batch.map((pending) =>
+      pending.request.updates.map((update) => this.applyOne(states, touched, update, pending.request.newEdits)),
+    );
+    const docs = this.toWrites(touched);
+    if (docs.length > 0) {
+      const written = await this.store.write({ docs });
+      this.hooks.committed(written.updateSeq);
+    }
+    return results;
+  }
+
+  private applyOne(
+    states: Map<string, PendingDoc>,
+    touched: Map<string, PendingDoc>,
+    update: DocUpdate,
+    newEdits: boolean,
+  ): UpdateResult {
+    const state = states.get(update.id);
+    const outcome = newEdits ? applyInteractiveEdit(state, update) : applyReplicatedEdit(state, update);
+    if (!outcome.ok) {
+      return { ok: false, id: update.id, error: outcome.error };
+    }
+    const rev = formatRev(outcome.rev);
+    if (outcome.tree === state?.tree) return { ok: true, id: update.id, rev };
+    const next: PendingDoc = {
+      record: state?.record,
+      tree: outcome.tree,
+      bodies: state?.bodies ?? [],
+    };
+    if (outcome.stored) {
+      next.bodies.push({ rev, json: stringifyJson(update.body), attachmentsJson: '{}' });
+    }
+    states.set(update.id, next);
+    touched.set(update.id, next);
+    return { ok: true, id: update.id, rev };
+  }
+
+  private toWrites(touched: Map<string, PendingDoc>): DocWrite[] {
+    const limit = this.hooks.revsLimit();
+    const writes: DocWrite[] = [];
+    for (const [id, state] of touched) {
+      const stemmed = stem(state.tree, limit);
+      const tree = stemmed.tree;
+      const removedRevs = stemmed.removed.map(formatRev);
+      const removed = new Set(removedRevs);
+      const top = winner(tree);
+      writes.push({
+        id,
+        tree,
+        winningRev: `${top.pos}-${top.hash}`,
+        deleted: top.deleted,
+        newBodies: state.bodies.filter((body) => !removed.has(body.rev)),
+        removedRevs,
+      });
+    }
+    return writes;
+  }
+}
+
+interface PendingDoc {
+  readonly record: DocRecord | undefined;
+  readonly tree: RevTree;
+  readonly bodies: RevisionBody[];
+}
+
+function uniqueIds(batch: readonly Pending[]): string[] {
+  const ids = new Set<string>();
+  for (const pending of batch) for (const update of pending.request.updates) ids.add(update.id);
+  return [...ids];
+}
+
+/** Rough size of a request, for batch bounds only (bodies are serialised later). */
+function estimateBytes(updates: readonly DocUpdate[]): number {
+  let bytes = 0;
+  for (const update of updates) bytes += 64 + Object.keys(update.body).length * 32;
+  return bytes;
+}
