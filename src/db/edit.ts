@@ -89,7 +89,10 @@ export function applyReplicatedEdit(state: DocState | undefined, update: DocUpda
   if (history === null || history.hashes.length === 0) return refuse();
   const rev: Rev = { pos: history.pos, hash: history.hashes[0] as string };
   const merged = mergePath(tree, { pos: history.pos, hashes: history.hashes, deleted: update.deleted });
-  return { ok: true, tree: merged.tree, rev, stored: merged.outcome !== 'known' };
+  // CouchDB drops a replicated revision it already has before merging, so a
+  // known revision changes nothing (not even ancestors that stemming removed).
+  if (merged.outcome === 'known') return { ok: true, tree, rev, stored: false };
+  return { ok: true, tree: merged.tree, rev, stored: true };
 }
 
 function refuse(): EditRefused {
