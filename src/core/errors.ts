@@ -66,3 +66,14 @@ export function assert(condition: unknown, message: string): asserts condition {
     throw new Error(`assertion failed: ${message}`);
   }
 }
+
+// HTTP framework and authentication (added by the http layer; CouchDB's exact texts).
+export const notAServerAdmin = (): CouchError => unauthorized('You are not a server admin.');
+export const badCredentials = (): CouchError => unauthorized('Name or password is incorrect.');
+export const accountLocked = (): CouchError =>
+  forbidden('Account is temporarily locked due to multiple authentication failures');
+export const invalidBasicAuth = (): CouchError => badRequest('Authorization header has invalid base64 value');
+export const malformedSessionCookie = (): CouchError =>
+  badRequest('Malformed AuthSession cookie. Please clear your cookies.');
+export const invalidUrlEncoding = (): CouchError => badRequest('invalid_url_encoding');
+export const requestTooLarge = (): CouchError => tooLarge('the request entity is too large');

@@ -46,3 +46,48 @@ export const defaultLimits: Limits = Object.freeze({
   changesTimeoutMsMax: 3_600_000,
   uuidsCountMax: 1000,
 });
+
+/**
+ * Bounds of the HTTP server and of authentication (added by the http layer).
+ * Kept apart from `Limits` because only `http/`, `auth/` and the composition
+ * root use them.
+ */
+export interface HttpLimits {
+  /**
+   * How long an idle keep-alive connection stays open. Long on purpose: CouchDB's
+   * replicator pools connections and broke when Node's default 5 s closed them.
+   */
+  readonly keepAliveTimeoutMs: number;
+  /** Time to receive one request's headers, from its first byte (slowloris bound). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request (headers and body); 0 would disable it, so it is large instead. */
+  readonly requestTimeoutMs: number;
+  /** Largest request header block. */
+  readonly headerBytesMax: number;
+  /** How long graceful shutdown waits for in-flight requests before closing sockets. */
+  readonly shutdownGraceMs: number;
+  /** Failed logins per (peer, user) before lockout, and how long a lockout lasts. */
+  readonly authFailuresMax: number;
+  readonly authLockoutMs: number;
+  /** (peer, user) pairs tracked for lockout. */
+  readonly authLockoutEntriesMax: number;
+  /** Verified credentials remembered (so Basic auth skips PBKDF2), and for how long. */
+  readonly credentialCacheEntriesMax: number;
+  readonly credentialCacheTtlMs: number;
+  /** Longest `X-Couch-Request-ID` echoed back (CouchDB's bound). */
+  readonly requestIdCharsMax: number;
+}
+
+export const defaultHttpLimits: HttpLimits = Object.freeze({
+  keepAliveTimeoutMs: 10 * 60_000,
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 60 * 60_000,
+  headerBytesMax: 64 * 1024,
+  shutdownGraceMs: 30_000,
+  authFailuresMax: 5,
+  authLockoutMs: 5 * 60_000,
+  authLockoutEntriesMax: 10_000,
+  credentialCacheEntriesMax: 10_000,
+  credentialCacheTtlMs: 10 * 60_000,
+  requestIdCharsMax: 36,
+});

@@ -13,6 +13,7 @@ import { badRequest, docValidation } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
 import { parseRev } from '../core/rev.js';
+import { filterJsonObject, orderedKeys } from '../core/json-order.js';
 import { validateDocId } from './names.js';
 
 /** The history a submitted revision builds on: newest first, `pos` of the newest. */
@@ -57,13 +58,9 @@ export function docUpdateFromJson(value: JsonValue, options: DocUpdateOptions = 
   let revFromRevisions: RevHistory | null = null;
   let deleted = false;
   let attachments: JsonObject | null = null;
-  const body: JsonObject = {};
-  for (const key of Object.keys(value)) {
+  for (const key of orderedKeys(value)) {
     const member = value[key] as JsonValue;
-    if (key.charCodeAt(0) !== 0x5f || keptMembers.has(key)) {
-      setMember(body, key, member);
-      continue;
-    }
+    if (key.charCodeAt(0) !== 0x5f || keptMembers.has(key)) continue;
     switch (key) {
       case '_id':
         validateDocId(member);
@@ -90,6 +87,7 @@ export function docUpdateFromJson(value: JsonValue, options: DocUpdateOptions = 
         if (!droppedMembers.has(key)) throw docValidation(`Bad special document member: ${key}`);
     }
   }
+  const body = filterJsonObject(value, (key) => key.charCodeAt(0) !== 0x5f || keptMembers.has(key));
   const finalId = options.id ?? id ?? options.newId?.();
   if (finalId === undefined) throw badRequest('Document id missing');
   return { id: finalId, history: revFromRevisions ?? revFromRev, deleted, body, attachments };
@@ -112,13 +110,4 @@ function parseRevisions(value: JsonValue): RevHistory {
     return hash;
   });
   return { pos: start, hashes };
-}
-
-/** Sets a member, keeping `__proto__` an own data property as JSON.parse does. */
-export function setMember(target: JsonObject, key: string, value: JsonValue): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
 }

@@ -59,5 +59,5 @@ export async function removeLocal(store: DatabaseStore, id: string): Promise<Loc
 
 export function renderLocal(doc: LocalDoc): string {
   const inner = doc.json.length <= 2 ? '' : `,${doc.json.slice(1, -1)}`;
-  return `{"_id":${JSON.stringify(doc.id)},"_rev":"0-${doc.rev}"${inner}}`;
+  return `{"_id":${stringifyJson(doc.id)},"_rev":"0-${doc.rev}"${inner}}`;
 }

@@ -3,10 +3,11 @@
  * `_deleted`, `_revisions`, the meta members, `_attachments`. The stored body
  * text is spliced in as is, never parsed and re-serialised.
  */
+import { stringifyJson } from '../core/json-write.js';
 import type { DocRevision } from './read-doc.js';
 
 export function renderDoc(doc: DocRevision): string {
-  let text = `{"_id":${JSON.stringify(doc.id)},"_rev":${JSON.stringify(doc.rev)}`;
+  let text = `{"_id":${stringifyJson(doc.id)},"_rev":${stringifyJson(doc.rev)}`;
   const inner = innerMembers(doc.bodyJson);
   if (inner.length > 0) text += `,${inner}`;
   if (doc.deleted) text += ',"_deleted":true';
