@@ -10,6 +10,12 @@ import { registerAllDbsRoutes } from './routes-all-dbs.js';
 import { registerServerRoutes } from './routes-server.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { Router } from './router.js';
+import { registerDatabaseRoutes } from './routes-database.js';
+import { registerAllDocsRoutes } from './routes-all-docs.js';
+import { registerBulkRoutes } from './routes-bulk.js';
+import { registerDbAdminRoutes } from './routes-db-admin.js';
+import { registerDocumentRoutes } from './routes-document.js';
+import { registerChangesRoutes } from './routes-changes.js';
 
 export type RouteFamily = (router: Router) => void;
 
@@ -17,9 +23,12 @@ export const routeFamilies: readonly RouteFamily[] = [
   registerServerRoutes,
   registerSessionRoutes,
   registerAllDbsRoutes,
-  // registerDatabaseRoutes,   /{db}: PUT, GET, HEAD, DELETE, POST — and setFallback for /{db}/_unknown
-  // registerDocumentRoutes,   /{db}/{doc}, _design/{d}, _local/{d}, attachments
-  // registerAllDocsRoutes, registerChangesRoutes, registerBulkRoutes, …
+  registerDatabaseRoutes,
+  registerAllDocsRoutes,
+  registerBulkRoutes,
+  registerDbAdminRoutes,
+  registerDocumentRoutes,
+  registerChangesRoutes,
 ];
 
 export function buildRouter(families: readonly RouteFamily[] = routeFamilies): Router {
