@@ -98,22 +98,21 @@ export class DatabaseWriter {
   }
 
   private takeBatch(): Pending[] {
-    const batch: Pending[] = [];
     let docs = 0;
     let bytes = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Pending;
+    let taken = 0;
+    while (taken < this.queue.length) {
+      const next = this.queue[taken] as Pending;
       const count = next.request.updates.length;
-      if (batch.length > 0 && (docs + count > this.limits.commitDocsMax || bytes + next.bytes > this.limits.commitBytesMax)) {
+      if (taken > 0 && (docs + count > this.limits.commitDocsMax || bytes + next.bytes > this.limits.commitBytesMax)) {
         break;
       }
-      batch.push(next);
-      this.queue.shift();
+      taken++;
       docs += count;
       bytes += next.bytes;
     }
     this.queuedDocs -= docs;
-    return batch;
+    return this.queue.splice(0, taken);
   }
 
   private async flush(): Promise<void> {

@@ -1,0 +1,197 @@
+/**
+ * An endpoint over a database of this process, through the `db` layer
+ * directly: no HTTP, no JSON text between the two sides except the stored
+ * bodies, which are parsed once with `parseJson`.
+ */
+import { badRequest, isCouchError } from '../core/errors.js';
+import { parseJson } from '../core/json-parse.js';
+import type { JsonObject } from '../core/json-value.js';
+import { isJsonObject } from '../core/json-value.js';
+import { parseRev } from '../core/rev.js';
+import type { Rev } from '../core/rev.js';
+import type { Couch } from '../db/couch.js';
+import type { Database } from '../db/database.js';
+import { docUpdateFromJson } from '../db/document.js';
+import type { DocUpdate } from '../db/document.js';
+import { readLocal, renderLocal, writeLocal } from '../db/local-docs.js';
+import type { OpenRevsResult } from '../db/read-doc.js';
+import { renderDoc } from '../db/render.js';
+import type {
+  ChangesBatch,
+  ChangesRequest,
+  DocRevisionRequest,
+  Endpoint,
+  EndpointIdentity,
+  EndpointInfo,
+  FetchedRevision,
+  RevsDiffEntry,
+  WriteFailure,
+} from './endpoint.js';
+
+export interface LocalEndpointOptions {
+  readonly couch: Couch;
+  readonly dbName: string;
+  /**
+   * The URL this database has on this server, for the replication id (CouchDB
+   * 3 identifies a local name by the node's own URL). The HTTP wiring passes
+   * the real one; the default stands in for embedded use.
+   */
+  readonly identityUrl?: string;
+}
+
+/** Longest a longpoll may wait on a local database (the db layer bounds it further). */
+export const localLongpollTimeoutMsMax = 600_000;
+
+export class LocalEndpoint implements Endpoint {
+  readonly identity: EndpointIdentity;
+  readonly displayName: string;
+  private readonly couch: Couch;
+  private readonly dbName: string;
+
+  constructor(options: LocalEndpointOptions) {
+    this.couch = options.couch;
+    this.dbName = options.dbName;
+    this.displayName = options.dbName;
+    this.identity = {
+      url: options.identityUrl ?? `http://127.0.0.1:5984/${encodeURIComponent(options.dbName)}/`,
+      headers: [],
+    };
+  }
+
+  private db(): Promise<Database> {
+    return this.couch.database(this.dbName);
+  }
+
+  async info(): Promise<EndpointInfo> {
+    const info = await (await this.db()).info();
+    return { dbName: info.db_name, updateSeq: info.update_seq, instanceStartTime: info.instance_start_time };
+  }
+
+  async createIfMissing(): Promise<boolean> {
+    if (await this.couch.exists(this.dbName)) return false;
+    try {
+      await this.couch.createDatabase(this.dbName);
+      return true;
+    } catch (error) {
+      if (isCouchError(error) && error.status === 412) return false;
+      throw error;
+    }
+  }
+
+  async getLocal(id: string): Promise<JsonObject | undefined> {
+    const db = await this.db();
+    try {
+      const doc = await readLocal(db.store, `_local/${id}`);
+      return asObject(parseJson(renderLocal(doc)));
+    } catch (error) {
+      if (isCouchError(error) && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async putLocal(id: string, doc: JsonObject): Promise<string> {
+    const db = await this.db();
+    const body: JsonObject = {};
+    for (const key of Object.keys(doc)) if (key !== '_id' && key !== '_rev') body[key] = doc[key]!;
+    const result = await writeLocal(db.store, { id: `_local/${id}`, rev: doc['_rev'], body });
+    return result.rev;
+  }
+
+  async changes(request: ChangesRequest): Promise<ChangesBatch> {
+    if (request.selector !== undefined) throw badRequest('selector filters are not supported yet');
+    const db = await this.db();
+    const since = localSeq(request.since);
+    const wanted = request.docIds === undefined ? undefined : new Set(request.docIds);
+    const read = async (from: number): Promise<ChangesBatch> => {
+      const page = await db.changes({
+        since: from,
+        limit: request.limit,
+        style: request.style ?? 'all_docs',
+        ...(wanted !== undefined ? { filter: (record) => wanted.has(record.id) } : {}),
+      });
+      return {
+        rows: page.rows.map((row) => ({ seq: row.seq, id: row.id, changes: row.changes, deleted: row.deleted })),
+        lastSeq: page.lastSeq,
+      };
+    };
+    const first = await read(since);
+    if (first.rows.length > 0 || request.longpoll !== true) return first;
+    const timeoutMs = Math.min(request.timeoutMs ?? localLongpollTimeoutMsMax, localLongpollTimeoutMsMax);
+    const changed = await db.waitForChange(first.lastSeq as number, timeoutMs, request.signal);
+    return changed ? read(first.lastSeq as number) : first;
+  }
+
+  async revsDiff(request: ReadonlyMap<string, readonly string[]>): Promise<Map<string, RevsDiffEntry>> {
+    const parsed = new Map<string, Rev[]>();
+    for (const [id, revs] of request) parsed.set(id, revs.map((rev) => parseRev(rev)));
+    const answer = await (await this.db()).revsDiff(parsed);
+    const result = new Map<string, RevsDiffEntry>();
+    for (const [id, entry] of answer) {
+      result.set(id, { missing: entry.missing, possibleAncestors: entry.possible_ancestors ?? [] });
+    }
+    return result;
+  }
+
+  async bulkGet(requests: readonly DocRevisionRequest[]): Promise<FetchedRevision[]> {
+    const results: FetchedRevision[] = [];
+    for (const request of requests) results.push(...(await this.openRevs(request.id, [request.rev])));
+    return results;
+  }
+
+  async openRevs(id: string, revs: readonly string[]): Promise<FetchedRevision[]> {
+    const db = await this.db();
+    const answer = await db.openRevs(id, revs.map((rev) => parseRev(rev)), { revs: true, latest: true });
+    return answer.map((entry) => fetched(id, entry));
+  }
+
+  async bulkDocs(docs: readonly JsonObject[]): Promise<WriteFailure[]> {
+    const failures: WriteFailure[] = [];
+    const updates: DocUpdate[] = [];
+    for (const doc of docs) {
+      try {
+        updates.push(docUpdateFromJson(doc));
+      } catch (error) {
+        if (!isCouchError(error)) throw error;
+        failures.push(failure(doc, error.error, error.reason));
+      }
+    }
+    const results = await (await this.db()).updateDocs(updates, { newEdits: false });
+    for (const result of results) {
+      if (!result.ok) failures.push({ id: result.id, error: result.error.error, reason: result.error.reason });
+    }
+    return failures;
+  }
+
+  async ensureFullCommit(): Promise<string> {
+    const db = await this.db();
+    await db.flushed();
+    return (await db.info()).instance_start_time;
+  }
+
+  async close(): Promise<void> {
+    // The Couch owns the database; nothing to release.
+  }
+}
+
+function fetched(id: string, entry: OpenRevsResult): FetchedRevision {
+  if ('missing' in entry) return { ok: false, id, rev: entry.missing, error: 'not_found', reason: 'missing' };
+  return { ok: true, doc: asObject(parseJson(renderDoc(entry.ok))) };
+}
+
+function failure(doc: JsonObject, error: string, reason: string): WriteFailure {
+  const id = typeof doc['_id'] === 'string' ? doc['_id'] : '';
+  const rev = doc['_rev'];
+  return typeof rev === 'string' ? { id, rev, error, reason } : { id, error, reason };
+}
+
+function asObject(value: unknown): JsonObject {
+  if (!isJsonObject(value)) throw new Error('assertion failed: a rendered document is a JSON object');
+  return value;
+}
+
+/** A local database's sequences are integers; accept their decimal text too. */
+function localSeq(seq: unknown): number {
+  if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) return seq;
+  if (typeof seq === 'string' && /^[0-9]{1,15}$/.test(seq)) return Number(seq);
+  throw badRequest(`Malformed sequence for a local database: ${String(seq)}`);
+}
