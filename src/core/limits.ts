@@ -27,6 +27,10 @@ export interface Limits {
   readonly scanBatchRowsMax: number;
   /** Longest a `_changes` longpoll/continuous feed may wait without a timeout given. */
   readonly changesTimeoutMsMax: number;
+  /** `_changes` wait without `timeout`, and the interval of `heartbeat=true` (CouchDB's `[httpd] changes_timeout`). */
+  readonly changesTimeoutMsDefault: number;
+  /** Live `_changes` feeds (longpoll, continuous, eventsource) open at once per server; beyond: 503. */
+  readonly liveFeedsMax: number;
   /** `/_uuids?count=` maximum. */
   readonly uuidsCountMax: number;
 }
@@ -36,7 +40,7 @@ export const defaultLimits: Limits = Object.freeze({
   docBytesMax: 8 * 1024 * 1024,
   jsonDepthMax: 512,
   bulkDocsMax: 100_000,
-  commitDocsMax: 2_000,
+  commitDocsMax: 500,
   commitBytesMax: 16 * 1024 * 1024,
   writeQueueDocsMax: 200_000,
   revsLimitDefault: 1000,
@@ -44,6 +48,8 @@ export const defaultLimits: Limits = Object.freeze({
   openDatabasesMax: 500,
   scanBatchRowsMax: 1_000,
   changesTimeoutMsMax: 3_600_000,
+  changesTimeoutMsDefault: 60_000,
+  liveFeedsMax: 10_000,
   uuidsCountMax: 1000,
 });
 

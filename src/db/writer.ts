@@ -66,9 +66,22 @@ export class DatabaseWriter {
     if (this.queuedDocs + count > this.limits.writeQueueDocsMax) {
       return Promise.reject(serviceUnavailable('Too many pending writes for this database; retry later.'));
     }
+    const chunkDocsMax = this.limits.commitDocsMax;
+    if (count <= chunkDocsMax) return this.enqueue(request);
+    // A large request commits in several transactions (CouchDB's _bulk_docs is
+    // not atomic either), so no single commit blocks the event loop for long.
+    const chunks: Promise<UpdateResult[]>[] = [];
+    for (let start = 0; start < count; start += chunkDocsMax) {
+      const updates = request.updates.slice(start, start + chunkDocsMax);
+      chunks.push(this.enqueue({ updates, newEdits: request.newEdits }));
+    }
+    return Promise.all(chunks).then((parts) => parts.flat());
+  }
+
+  private enqueue(request: WriteRequest): Promise<UpdateResult[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ request, bytes: estimateBytes(request.updates), resolve, reject });
-      this.queuedDocs += count;
+      this.queuedDocs += request.updates.length;
       this.schedule();
     });
   }
@@ -117,8 +130,13 @@ export class DatabaseWriter {
 
   private async flush(): Promise<void> {
     this.flushing = true;
+    // Storage calls resolve without a macrotask turn: yield between batches so
+    // requests (and reads) are served while a long queue drains.
+    let yieldBetweenBatches = false;
     try {
       while (this.queue.length > 0) {
+        if (yieldBetweenBatches) await yieldToEventLoop();
+        yieldBetweenBatches = true;
         const batch = this.takeBatch();
         try {
           const results = await this.commit(batch);
@@ -207,6 +225,10 @@ interface PendingDoc {
   readonly record: DocRecord | undefined;
   readonly tree: RevTree;
   readonly bodies: RevisionBody[];
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function uniqueIds(batch: readonly Pending[]): string[] {
