@@ -46,7 +46,7 @@ export async function readChanges(store: DatabaseStore, query: ChangesQuery, bat
     for (const record of records) {
       cursor = record.seq;
       if (query.filter !== undefined && !query.filter(record)) continue;
-      rows.push(toRow(record, query.style ?? 'main_only'));
+      rows.push(changeRow(record, query.style ?? 'main_only'));
       if (rows.length >= query.limit) break;
     }
     if (records.length < want) {
@@ -57,7 +57,8 @@ export async function readChanges(store: DatabaseStore, query: ChangesQuery, bat
   return { rows, lastSeq: cursor, more };
 }
 
-function toRow(record: DocRecord, style: 'main_only' | 'all_docs'): ChangeRow {
+/** The change row of a record: its winner, or every leaf with `all_docs`. */
+export function changeRow(record: DocRecord, style: 'main_only' | 'all_docs'): ChangeRow {
   const changes =
     style === 'all_docs'
       ? leaves(record.tree).map((leaf) => ({ rev: `${leaf.pos}-${leaf.hash}` }))

@@ -9,8 +9,10 @@ import type { Rev } from '../core/rev.js';
 import { formatRev, parseRev } from '../core/rev.js';
 import { revsDiff, winner } from '../core/revtree.js';
 import { removeLeaves } from '../core/revtree-purge.js';
-import type { DatabaseProperties, DatabaseStore, DocRecord, PurgeRequest } from '../storage/engine.js';
-import { ChangeNotifier, readChanges } from './changes.js';
+import type { DatabaseProperties, DatabaseStore, DocRecord, LocalDoc, PurgeRequest } from '../storage/engine.js';
+import { ChangeNotifier, changeRow, readChanges } from './changes.js';
+import { readLocal, removeLocal, writeLocal } from './local-docs.js';
+import type { LocalPut, LocalWriteResult } from './local-docs.js';
 import type { ChangesPage, ChangesQuery } from './changes.js';
 import type { DocUpdate } from './document.js';
 import { openRevs, readDoc } from './read-doc.js';
@@ -40,6 +42,21 @@ export interface AllDocsQuery {
   readonly limit: number;
   readonly skip: number;
 }
+
+export interface LocalDocsQuery {
+  readonly startKey?: string;
+  /** Continue strictly after this id (a later page); wins over `startKey`. */
+  readonly afterKey?: string;
+  readonly endKey?: string;
+  readonly inclusiveEnd?: boolean;
+  readonly descending?: boolean;
+  readonly limit: number;
+  readonly skip?: number;
+}
+
+/** The id range holding design documents: `_design/` up to (not including) `_design0`. */
+const designRangeStart = '_design/';
+const designRangeEnd = '_design0';
 
 export interface RevsDiffEntry {
   readonly missing: string[];
@@ -144,6 +161,11 @@ export class Database {
     return record;
   }
 
+  /** Records of several documents, in request order (undefined where missing). */
+  async records(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
+    return this.store.getDocs(ids);
+  }
+
   async getDoc(id: string, options: ReadOptions = {}): Promise<DocRevision> {
     return readDoc(this.store, await this.record(id), options);
   }
@@ -201,6 +223,66 @@ export class Database {
     const before = query.startKey === undefined ? 0 : await this.store.countDocsBefore(query.startKey, descending);
     const offset = Math.min(before + query.skip, info.docCount);
     return { totalRows: info.docCount, offset, records };
+  }
+
+  /**
+   * The next live documents strictly after `afterId` in scan order, up to
+   * `limit`: the pages of a streamed `_all_docs` after the first (no counting).
+   */
+  async liveDocsAfter(afterId: string, query: Omit<AllDocsQuery, 'startKey' | 'skip'>): Promise<DocRecord[]> {
+    const records: DocRecord[] = [];
+    let startKey = afterId;
+    const batch = this.limits.scanBatchRowsMax;
+    while (records.length < query.limit) {
+      const scanned = await this.store.scanDocs({
+        startKey,
+        ...(query.endKey !== undefined ? { endKey: query.endKey } : {}),
+        inclusiveEnd: query.inclusiveEnd ?? true,
+        descending: query.descending ?? false,
+        limit: batch,
+      });
+      for (const record of scanned) {
+        if (record.id === startKey || record.deleted) continue;
+        records.push(record);
+        if (records.length >= query.limit) break;
+      }
+      if (scanned.length < batch) break;
+      startKey = (scanned[scanned.length - 1] as DocRecord).id;
+    }
+    return records;
+  }
+
+  /** Live design documents (`_design_docs`' `total_rows`). */
+  async designDocCount(): Promise<number> {
+    let count = 0;
+    let startKey = designRangeStart;
+    let first = true;
+    const batch = this.limits.scanBatchRowsMax;
+    for (;;) {
+      const scanned = await this.store.scanDocs({ startKey, endKey: designRangeEnd, inclusiveEnd: false, limit: batch });
+      for (const record of scanned) {
+        if (!first && record.id === startKey) continue;
+        if (!record.deleted) count++;
+      }
+      if (scanned.length < batch) return count;
+      startKey = (scanned[scanned.length - 1] as DocRecord).id;
+      first = false;
+    }
+  }
+
+  /** `_local` documents in id order (`afterKey`: continue strictly after it), for `_local_docs`. */
+  async localDocs(query: LocalDocsQuery): Promise<LocalDoc[]> {
+    const startKey = query.afterKey ?? query.startKey;
+    const scanned = await this.store.scanLocals({
+      ...(startKey !== undefined ? { startKey } : {}),
+      ...(query.endKey !== undefined ? { endKey: query.endKey } : {}),
+      inclusiveEnd: query.inclusiveEnd ?? true,
+      descending: query.descending ?? false,
+      limit: query.limit + (query.afterKey !== undefined ? 1 : 0),
+      skip: query.skip ?? 0,
+    });
+    const rows = query.afterKey !== undefined ? scanned.filter((doc) => doc.id !== query.afterKey) : scanned;
+    return rows.slice(0, query.limit);
   }
 
   async changes(query: ChangesQuery): Promise<ChangesPage> {
@@ -332,6 +414,40 @@ export class Database {
     this.updateSeq = result.updateSeq;
     this.notifier.notify(result.updateSeq);
     return { purgeSeq: result.purgeSeq, purged };
+  }
+
+  // ---- local documents (never replicated, no tree) ----
+
+  readLocalDoc(id: string): Promise<LocalDoc> {
+    return readLocal(this.store, id);
+  }
+
+  writeLocalDoc(put: LocalPut): Promise<LocalWriteResult> {
+    return writeLocal(this.store, put);
+  }
+
+  removeLocalDoc(id: string): Promise<LocalWriteResult> {
+    return removeLocal(this.store, id);
+  }
+
+  /**
+   * Changes of the listed documents only (`filter=_doc_ids`): reads their
+   * records directly and orders them by sequence, instead of scanning the feed.
+   */
+  async changesOfDocs(docIds: readonly string[], query: Omit<ChangesQuery, 'filter'>): Promise<ChangesPage> {
+    const records = (await this.store.getDocs([...new Set(docIds)])).filter(
+      (record): record is DocRecord =>
+        record !== undefined && (query.descending === true ? query.since === 0 || record.seq < query.since : record.seq > query.since),
+    );
+    records.sort((a, b) => (query.descending === true ? b.seq - a.seq : a.seq - b.seq));
+    const rows = records.slice(0, query.limit).map((record) => changeRow(record, query.style ?? 'main_only'));
+    const last = rows[rows.length - 1];
+    return { rows, lastSeq: last === undefined ? query.since : last.seq, more: records.length > rows.length };
+  }
+
+  /** `open_revs` for a record already read (`_bulk_get` reads many records at once). */
+  openRevsOf(record: DocRecord | undefined, id: string, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
+    return openRevs(this.store, record, id, revs, options);
   }
 
   async close(): Promise<void> {
