@@ -57,6 +57,7 @@ export const tooLarge = (reason = 'Request entity too large'): CouchError =>
   new CouchError(413, 'too_large', reason);
 export const badContentType = (reason = 'Content-Type must be application/json'): CouchError =>
   new CouchError(415, 'bad_content_type', reason);
+export const notImplemented = (reason: string): CouchError => new CouchError(501, 'not_implemented', reason);
 export const serviceUnavailable = (reason: string): CouchError => new CouchError(503, 'service_unavailable', reason);
 export const internalError = (error: string, reason: string): CouchError => new CouchError(500, error, reason);
 
@@ -77,3 +78,7 @@ export const malformedSessionCookie = (): CouchError =>
   badRequest('Malformed AuthSession cookie. Please clear your cookies.');
 export const invalidUrlEncoding = (): CouchError => badRequest('invalid_url_encoding');
 export const requestTooLarge = (): CouchError => tooLarge('the request entity is too large');
+
+// Documents (added by the document endpoints; CouchDB's exact texts).
+export const invalidDesignDoc = (reason: string): CouchError => new CouchError(400, 'invalid_design_doc', reason);
+export const documentTooLarge = (docId: string): CouchError => new CouchError(413, 'document_too_large', docId);

@@ -95,7 +95,8 @@ test('replays all 1,029 CouchDB revision vectors', () => {
 test('the reference gzip digests match pako when it is installed', async (t) => {
   let pako: { gzip(data: Uint8Array, options: { level: number }): Uint8Array };
   try {
-    pako = (await import('pako' as string)) as typeof pako;
+    const module = (await import('pako' as string)) as { default?: typeof pako } & typeof pako;
+    pako = module.default ?? module;
   } catch {
     t.skip('pako is not installed');
     return;

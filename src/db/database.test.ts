@@ -189,7 +189,7 @@ test('compaction drops non-leaf bodies but keeps the tree', async () => {
 
 test('document key order survives integer-like keys (hash and output)', async () => {
   const { couch, db } = await freshDb();
-  const result = await put(db, 'k', '{"b":1,"0":2,"_rev":"1-x","10":3}');
+  const result = await put(db, 'k', '{"b":1,"0":2,"_rev":"1-0123456789abcdef0123456789abcdef","10":3}');
   const doc = await db.getDoc('k');
   assert.equal(renderDoc(doc), `{"_id":"k","_rev":"${result.rev}","b":1,"0":2,"10":3}`);
   await couch.close();

@@ -9,7 +9,7 @@ import type { Rev } from '../core/rev.js';
 import { formatRev, parseRev } from '../core/rev.js';
 import { revsDiff, winner } from '../core/revtree.js';
 import { removeLeaves } from '../core/revtree-purge.js';
-import type { DatabaseProperties, DatabaseStore, DocRecord, LocalDoc, PurgeRequest } from '../storage/engine.js';
+import type { DatabaseProperties, DatabaseStore, DocRecord, LocalDoc, PurgedInfo, PurgeRequest } from '../storage/engine.js';
 import { ChangeNotifier, changeRow, readChanges } from './changes.js';
 import { readLocal, removeLocal, writeLocal } from './local-docs.js';
 import type { LocalPut, LocalWriteResult } from './local-docs.js';
@@ -448,6 +448,11 @@ export class Database {
   /** `open_revs` for a record already read (`_bulk_get` reads many records at once). */
   openRevsOf(record: DocRecord | undefined, id: string, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
     return openRevs(this.store, record, id, revs, options);
+  }
+
+  /** What purges removed, oldest first (at most `purgedInfosLimit` are kept). */
+  async purgedInfos(): Promise<PurgedInfo[]> {
+    return this.store.purgedInfos();
   }
 
   async close(): Promise<void> {

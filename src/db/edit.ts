@@ -33,6 +33,7 @@ export interface EditRefused {
 export type EditOutcome = EditApplied | EditRefused;
 
 const emptyTree: RevTree = [];
+const hexHashPattern = /^[0-9a-f]{32}$/;
 
 /**
  * An interactive edit (`new_edits=true`): builds a new revision on the given
@@ -67,7 +68,10 @@ function createNew(tree: RevTree, update: DocUpdate): EditOutcome {
     const merged = mergePath(tree, { pos: 1, hashes: [hash], deleted: update.deleted });
     return { ok: true, tree: merged.tree, rev: { pos: 1, hash }, stored: true };
   }
-  // A new document carrying a revision is accepted as if the parent existed (CouchDB 3.x).
+  // A new document carrying a revision is accepted as if the parent existed
+  // (CouchDB 3.x), but only a CouchDB-shaped one: observed on 3.4.3, a parent
+  // like `1-x` is a conflict while `1-<32 hex>` is accepted.
+  if (!hexHashPattern.test(history.hashes[0] as string)) return refuse();
   return extend(tree, update, { pos: history.pos, hash: history.hashes[0] as string }, history.hashes);
 }
 

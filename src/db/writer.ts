@@ -185,7 +185,16 @@ export class DatabaseWriter {
       return { ok: false, id: update.id, error: outcome.error };
     }
     const rev = formatRev(outcome.rev);
-    if (outcome.tree === state?.tree) return { ok: true, id: update.id, rev };
+    if (outcome.tree === state?.tree) {
+      // A replicated revision already in the tree of a document this batch
+      // created (it arrived first as an ancestor) still gets its body, as
+      // CouchDB fills in a revision it only knew by id.
+      if (!newEdits && state !== undefined && state.record === undefined && !state.bodies.some((body) => body.rev === rev)) {
+        state.bodies.push({ rev, json: stringifyJson(update.body), attachmentsJson: '{}' });
+        touched.set(update.id, state);
+      }
+      return { ok: true, id: update.id, rev };
+    }
     const next: PendingDoc = {
       record: state?.record,
       tree: outcome.tree,

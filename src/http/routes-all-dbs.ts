@@ -1,16 +1,18 @@
 /**
- * `/_all_dbs` (server admins only) and the hook for `/_dbs_info`.
+ * `/_all_dbs` and `/_dbs_info` (server admins only).
  *
  * Parameters as CouchDB's view parser reads them: `start_key`/`startkey`,
  * `end_key`/`endkey` (JSON), `limit`/`skip` (non-negative integers),
  * `descending`/`inclusive_end` (strict booleans). For repeated parameters the
  * last one wins.
  */
+import { badRequest, isCouchError } from '../core/errors.js';
 import type { JsonValue } from '../core/json-value.js';
 import { isJsonNumber } from '../core/json-value.js';
 import type { ListDatabasesOptions } from '../storage/engine.js';
 import type { QueryParams } from './query.js';
 import { parseJsonParam, parsePositiveIntegerParam, parseStrictBoolean } from './query.js';
+import { readJsonObjectBody, requireContentType } from './body.js';
 import type { RequestContext } from './request.js';
 import { sendJson } from './response.js';
 import type { Router } from './router.js';
@@ -18,11 +20,43 @@ import type { HttpServices } from './services.js';
 
 export function registerAllDbsRoutes(router: Router): void {
   router.addServerRoute('_all_dbs', { allowed: 'GET,HEAD', access: 'server-admin', methods: { GET: allDbs } });
-  // TODO(_dbs_info): needs database info from the db layer. CouchDB: GET takes the
-  // `_all_dbs` parameters; POST {"keys": [...]} (415 unless application/json; 400
-  // "`keys` member must exist." / "`keys` member must be an array."), answering
-  // `[{"key":…,"info":{…}} | {"key":…,"error":"not_found"}]`. Register it here with
-  // `allowed: 'GET,HEAD,POST'` and `access: 'server-admin'` once `Couch` can describe a database.
+  router.addServerRoute('_dbs_info', { allowed: 'GET,HEAD,POST', access: 'server-admin', methods: { GET: dbsInfoGet, POST: dbsInfoPost } });
+}
+
+/** `GET /_dbs_info`: the `_all_dbs` range parameters, each name with its info. */
+async function dbsInfoGet(ctx: RequestContext, services: HttpServices): Promise<void> {
+  const names = await services.couch.listDatabases(listOptions(ctx.query));
+  sendJson(ctx, 200, await describeAll(services, names));
+}
+
+/** `POST /_dbs_info {"keys":[…]}`: unknown names answer `{"key":…,"error":"not_found"}`. */
+async function dbsInfoPost(ctx: RequestContext, services: HttpServices): Promise<void> {
+  requireContentType(ctx);
+  const body = await readJsonObjectBody(ctx, { bytesMax: services.limits.requestBytesMax, depthMax: services.limits.jsonDepthMax });
+  const keys = body['keys'];
+  if (keys === undefined) throw badRequest('`keys` member must exist.');
+  if (!Array.isArray(keys)) throw badRequest('`keys` member must be an array.');
+  if (keys.length > services.limits.bulkDocsMax) throw badRequest(`\`keys\` member must have at most ${services.limits.bulkDocsMax} entries.`);
+  sendJson(ctx, 200, await describeAll(services, keys));
+}
+
+async function describeAll(services: HttpServices, keys: readonly JsonValue[]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const key of keys) {
+    const info = typeof key === 'string' ? await describe(services, key) : undefined;
+    out.push(info === undefined ? { key, error: 'not_found' } : { key, info });
+  }
+  return out;
+}
+
+async function describe(services: HttpServices, name: string): Promise<unknown> {
+  try {
+    const db = await services.couch.database(name);
+    return await db.info();
+  } catch (error) {
+    if (isCouchError(error) && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 async function allDbs(ctx: RequestContext, services: HttpServices): Promise<void> {

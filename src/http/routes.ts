@@ -16,6 +16,7 @@ import { registerBulkRoutes } from './routes-bulk.js';
 import { registerDbAdminRoutes } from './routes-db-admin.js';
 import { registerDocumentRoutes } from './routes-document.js';
 import { registerChangesRoutes } from './routes-changes.js';
+import { registerReplicateRoutes } from './routes-replicate.js';
 
 export type RouteFamily = (router: Router) => void;
 
@@ -29,6 +30,7 @@ export const routeFamilies: readonly RouteFamily[] = [
   registerDbAdminRoutes,
   registerDocumentRoutes,
   registerChangesRoutes,
+  registerReplicateRoutes,
 ];
 
 export function buildRouter(families: readonly RouteFamily[] = routeFamilies): Router {

@@ -10,6 +10,10 @@ import { RowStream, viewRowsHead, viewRowsSeparator, viewRowsTail } from '../../
 import type { Router } from '../../src/http/router.js';
 import { documentTarget } from '../../src/http/router.js';
 import { routeFamilies } from '../../src/http/routes.js';
+import { registerDocumentRoutes } from '../../src/http/routes-document.js';
+
+// These tests register their own document route in place of the real one.
+const baseFamilies = routeFamilies.filter((family) => family !== registerDocumentRoutes);
 
 let release: (() => void) | undefined;
 
@@ -73,7 +77,7 @@ function registerTestRoutes(router: Router): void {
 let server: TestServer;
 before(async () => {
   server = await startTestServer({
-    routeFamilies: [...routeFamilies, registerTestRoutes],
+    routeFamilies: [...baseFamilies, registerTestRoutes],
     config: { limits: { ...(await import('../../src/core/limits.js')).defaultLimits, requestBytesMax: 1024 } },
   });
 });
@@ -195,7 +199,7 @@ test('garbage on the socket gets a 400 and does not disturb the server', async (
 });
 
 test('graceful shutdown finishes an in-flight request, then refuses new connections', async () => {
-  const own = await startTestServer({ routeFamilies: [...routeFamilies, registerTestRoutes] });
+  const own = await startTestServer({ routeFamilies: [...baseFamilies, registerTestRoutes] });
   const inFlight = own.request({ path: '/_slow' });
   while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
   const closed = own.close();

@@ -117,16 +117,20 @@ test('/_all_dbs is admin only and takes range parameters', async () => {
   assert.equal(anonymousPut.status, 401, 'authorization comes before the method check');
 
   const couch = server.services.couch;
-  for (const name of ['beta', 'alpha', 'gamma', '_users']) await couch.createDatabase(name);
+  for (const name of ['beta', 'alpha', 'gamma']) await couch.createDatabase(name);
+  if (!(await couch.exists('_users'))) await couch.createDatabase('_users');
   const all = await server.request({ path: '/_all_dbs', auth: 'admin' });
   assert.equal(all.status, 200);
-  assert.deepEqual(all.json, ['_users', 'alpha', 'beta', 'gamma']);
+  assert.deepEqual(
+    (all.json as string[]).filter((name) => name !== '_replicator'),
+    ['_users', 'alpha', 'beta', 'gamma'],
+  );
   const ranged = await server.request({ path: '/_all_dbs?start_key=%22alpha%22&end_key=%22beta%22', auth: 'admin' });
   assert.deepEqual(ranged.json, ['alpha', 'beta']);
   const oldNames = await server.request({ path: '/_all_dbs?startkey="beta"&endkey="beta"', auth: 'admin' });
   assert.deepEqual(oldNames.json, ['beta']);
   assert.deepEqual((await server.request({ path: '/_all_dbs?limit=0', auth: 'admin' })).json, []);
-  assert.deepEqual((await server.request({ path: '/_all_dbs?limit=1&skip=1', auth: 'admin' })).json, ['alpha']);
+  assert.deepEqual((await server.request({ path: '/_all_dbs?start_key="alpha"&limit=1&skip=1', auth: 'admin' })).json, ['beta']);
   assert.deepEqual((await server.request({ path: '/_all_dbs?descending=true&limit=2', auth: 'admin' })).json, ['gamma', 'beta']);
   assert.deepEqual(
     (await server.request({ path: '/_all_dbs?start_key="alpha"&end_key="gamma"&inclusive_end=false', auth: 'admin' })).json,

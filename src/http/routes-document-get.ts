@@ -1,0 +1,130 @@
+/**
+ * `GET`/`HEAD /{db}/{docid}`: one revision (the winner, `?rev=`, or with
+ * `latest=true` the winner whatever `rev` says), its metadata, `open_revs`
+ * as a JSON array or `multipart/mixed`, conditional GETs, local documents,
+ * and the `_design%2Fx` → `_design/x` redirect.
+ *
+ * As in CouchDB, a reply carries an ETag only when the document has no
+ * metadata members (`_revs_info`, `_conflicts`, `_deleted_conflicts`,
+ * `_local_seq`), and `If-None-Match` is honoured only then.
+ */
+import { notFound } from '../core/errors.js';
+import { stringifyJson } from '../core/json-write.js';
+import type { Database } from '../db/database.js';
+import { isLocalId } from '../db/names.js';
+import type { DocRevision, OpenRevsResult, ReadOptions } from '../db/read-doc.js';
+import { renderDoc } from '../db/render.js';
+import { readLocal, renderLocal } from '../db/local-docs.js';
+import { openDatabase } from './db-access.js';
+import { acceptsContentType, multipartMixedBody, multipartMixedContentType, newBoundary } from './multipart.js';
+import type { RequestContext } from './request.js';
+import { baseHeaders, sendText } from './response.js';
+import { absoluteUrl, etagMatches, localEtag, revEtag, sendEmpty } from './routes-document-common.js';
+import type { DocQuery } from './routes-document-query.js';
+import { parseDocQuery } from './routes-document-query.js';
+import type { HttpServices } from './services.js';
+
+export async function getDocument(ctx: RequestContext, services: HttpServices, docId: string): Promise<void> {
+  const { db } = await openDatabase(ctx, services, 'member');
+  const query = parseDocQuery(ctx.query);
+  if (query.openRevs !== undefined) {
+    await sendOpenRevs(ctx, db, docId, query.openRevs, query);
+    return;
+  }
+  if (isLocalId(docId)) {
+    await sendLocal(ctx, db, docId, query);
+    return;
+  }
+  const doc = await readOne(db, docId, query);
+  const hasMeta =
+    doc.revsInfo !== undefined || doc.conflicts !== undefined || doc.deletedConflicts !== undefined || doc.localSeq !== undefined;
+  sendMaybeCached(ctx, `${renderDoc(doc)}\n`, hasMeta ? undefined : revEtag(doc.rev));
+}
+
+/** The revision a plain GET answers; `latest=true` opens the winner whatever `rev` says (CouchDB 3.4). */
+async function readOne(db: Database, docId: string, query: DocQuery): Promise<DocRevision> {
+  if (query.rev !== undefined && !query.latest) {
+    // a specific revision comes without metadata, as CouchDB's open_revs path reads it
+    return db.getDoc(docId, { rev: query.rev, revs: query.revs });
+  }
+  const options: ReadOptions = {
+    revs: query.revs,
+    revsInfo: query.revsInfo,
+    conflicts: query.conflicts,
+    deletedConflicts: query.deletedConflicts,
+    localSeq: query.localSeq,
+    meta: query.meta,
+  };
+  if (!query.deleted) return db.getDoc(docId, options);
+  const record = await db.record(docId);
+  if (record === undefined) throw notFound('missing');
+  return db.readRecord(record, options);
+}
+
+/** Local documents: no revision tree, so only `revs` applies; any `?rev=` is "missing" (CouchDB looks it up in the tree). */
+async function sendLocal(ctx: RequestContext, db: Database, docId: string, query: DocQuery): Promise<void> {
+  if (query.rev !== undefined && !query.latest) throw notFound('missing');
+  const doc = await readLocal(db.store, docId);
+  let text = renderLocal(doc);
+  if (query.revs) text = `${text.slice(0, -1)},"_revisions":${stringifyJson({ start: 0, ids: [String(doc.rev)] })}}`;
+  sendMaybeCached(ctx, `${text}\n`, localEtag(`0-${doc.rev}`, doc.json));
+}
+
+function sendMaybeCached(ctx: RequestContext, body: string, etag: string | undefined): void {
+  if (etag === undefined) {
+    sendText(ctx, 200, body);
+    return;
+  }
+  if (etagMatches(ctx, etag)) {
+    sendEmpty(ctx, 304, { ETag: etag });
+    return;
+  }
+  sendText(ctx, 200, body, { headers: { ETag: etag } });
+}
+
+async function sendOpenRevs(
+  ctx: RequestContext,
+  db: Database,
+  docId: string,
+  revs: NonNullable<DocQuery['openRevs']>,
+  query: DocQuery,
+): Promise<void> {
+  // local documents have no tree: `all` finds nothing (404), listed revs are all missing
+  const results = await db.openRevs(docId, revs, { revs: query.revs, latest: query.latest });
+  if (results.length === 0) throw notFound('missing');
+  if (acceptsContentType(ctx.header('accept'), 'multipart/mixed')) {
+    sendOpenRevsMultipart(ctx, results);
+    return;
+  }
+  const items = results.map((result) =>
+    'ok' in result ? `{"ok":${renderDoc(result.ok)}}` : `{"missing":${stringifyJson(result.missing)}}`,
+  );
+  sendText(ctx, 200, `[${items.join(',')}]\n`);
+}
+
+function sendOpenRevsMultipart(ctx: RequestContext, results: readonly OpenRevsResult[]): void {
+  const boundary = newBoundary();
+  const parts = results.map((result) =>
+    'ok' in result
+      ? { contentType: 'application/json', body: renderDoc(result.ok) }
+      : { contentType: 'application/json; error="true"', body: `{"missing":${stringifyJson(result.missing)}}` },
+  );
+  const body = multipartMixedBody(boundary, parts);
+  const headers = baseHeaders(ctx, { headers: { 'Content-Type': multipartMixedContentType(boundary) } });
+  delete headers['Cache-Control'];
+  headers['Content-Length'] = String(body.length);
+  ctx.response.writeHead(200, headers);
+  ctx.response.end(ctx.isHead ? undefined : body);
+}
+
+/**
+ * `GET /db/_design%2Fx…` → 301 to the same URL with `_design/` unescaped
+ * (CouchDB splits the raw URL on every `_design%2F`, case-insensitively, and
+ * puts one `_design/` back after the first piece).
+ */
+export async function redirectDesignDoc(ctx: RequestContext, services: HttpServices): Promise<void> {
+  await openDatabase(ctx, services, 'member');
+  const raw = ctx.rawQuery.length > 0 ? `${ctx.rawPath}?${ctx.rawQuery}` : ctx.rawPath;
+  const [head = '', ...tail] = raw.split(/_design%2F/i);
+  sendEmpty(ctx, 301, { Location: absoluteUrl(ctx, `${head}_design/${tail.join('')}`) });
+}
