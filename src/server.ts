@@ -22,6 +22,8 @@ import { buildRouter, routeFamilies } from './http/routes.js';
 import type { HttpServices } from './http/services.js';
 import { TaskRegistry } from './http/task-registry.js';
 import { UuidGenerator } from './http/uuids.js';
+import { attachReplicationService } from './http/routes-replicate-service.js';
+import { ReplicationService } from './replicator/service.js';
 import type { StorageEngine } from './storage/engine.js';
 import { SqliteEngine } from './storage/sqlite-engine.js';
 
@@ -105,12 +107,26 @@ export function createEngine(config: SetteeConfig): StorageEngine {
   return new SqliteEngine({ dataDir: config.dataDir, openDatabasesMax: config.limits.openDatabasesMax });
 }
 
+/**
+ * CouchDB creates `_users` and `_replicator` at startup. Both get the
+ * admin-only default `_security`. TODO(users): CouchDB also lets a user read
+ * and update only their own `_users` document; that belongs to the users layer.
+ */
+export const systemDatabaseNames: readonly string[] = ['_users', '_replicator'];
+
+async function createSystemDatabases(couch: Couch): Promise<void> {
+  for (const name of systemDatabaseNames) {
+    if (!(await couch.exists(name))) await couch.createDatabase(name);
+  }
+}
+
 /** Starts serving `config` (which `prepareDataDir` should have completed). */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const config = options.config;
   const logger = options.logger ?? consoleLogger(config.logLevel);
   const engine = options.engine ?? createEngine(config);
   const couch = new Couch({ engine, limits: config.limits });
+  await createSystemDatabases(couch);
   const authenticator = new Authenticator({
     admins: await adminHashes(config),
     secret: config.secret ?? randomBytes(16).toString('hex'),
@@ -146,12 +162,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await couch.close();
     throw error;
   }
+  // Jobs of `_replicator` documents resume now; `_replicate` jobs are not kept across restarts (as CouchDB).
+  const replicator = new ReplicationService({ couch, serverUuid: services.welcome.uuid, baseUrl: http.address.url, tasks: services.tasks, logger });
+  attachReplicationService(services, replicator);
+  await replicator.start();
   let closing: Promise<void> | undefined;
   return {
     address: http.address,
     services,
     close: () => {
       closing ??= (async () => {
+        await replicator.close();
         await http.close();
         await couch.close();
       })();

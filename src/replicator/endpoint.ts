@@ -123,6 +123,9 @@ export interface Endpoint {
 
   /** `_bulk_docs` with `new_edits=false`: only the documents that failed are returned. */
   bulkDocs(docs: readonly JsonObject[]): Promise<WriteFailure[]>;
+  /** Changes after `since` not yet read (`_changes?limit=0`'s `pending`), for progress reports; null if unknown. */
+  pendingCount?(since: Seq): Promise<number | null>;
+
   /** `_ensure_full_commit`; answers the instance start time. */
   ensureFullCommit(): Promise<string>;
 

@@ -17,6 +17,7 @@ import type {
   EndpointInfo,
   FetchedRevision,
   RevsDiffEntry,
+  Seq,
   WriteFailure,
 } from './endpoint.js';
 import { BulkGetUnsupportedError } from './endpoint.js';
@@ -191,6 +192,16 @@ export class HttpEndpoint implements Endpoint {
       });
     }
     return failures;
+  }
+
+  async pendingCount(since: Seq): Promise<number | null> {
+    const answer = await this.client.request({
+      method: 'GET',
+      path: '_changes',
+      query: { since: typeof since === 'string' ? since : stringifyJson(since), limit: '0' },
+    });
+    const pending = object(answer.json)['pending'];
+    return typeof pending === 'number' ? pending : null;
   }
 
   async ensureFullCommit(): Promise<string> {

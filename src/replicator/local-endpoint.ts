@@ -3,7 +3,7 @@
  * directly: no HTTP, no JSON text between the two sides except the stored
  * bodies, which are parsed once with `parseJson`.
  */
-import { badRequest, isCouchError } from '../core/errors.js';
+import { badRequest, isCouchError, notFound } from '../core/errors.js';
 import { parseJson } from '../core/json-parse.js';
 import type { JsonObject } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
@@ -13,7 +13,8 @@ import type { Couch } from '../db/couch.js';
 import type { Database } from '../db/database.js';
 import { docUpdateFromJson } from '../db/document.js';
 import type { DocUpdate } from '../db/document.js';
-import { readLocal, renderLocal, writeLocal } from '../db/local-docs.js';
+import { renderLocal } from '../db/local-docs.js';
+import { validateDbName } from '../db/names.js';
 import type { OpenRevsResult } from '../db/read-doc.js';
 import { renderDoc } from '../db/render.js';
 import type {
@@ -25,6 +26,7 @@ import type {
   EndpointInfo,
   FetchedRevision,
   RevsDiffEntry,
+  Seq,
   WriteFailure,
 } from './endpoint.js';
 
@@ -37,6 +39,9 @@ export interface LocalEndpointOptions {
    * the real one; the default stands in for embedded use.
    */
   readonly identityUrl?: string;
+  /** The basic-auth user and extra headers CouchDB would have put in this endpoint's id. */
+  readonly identityUser?: string;
+  readonly identityHeaders?: readonly (readonly [string, string])[];
 }
 
 /** Longest a longpoll may wait on a local database (the db layer bounds it further). */
@@ -51,14 +56,23 @@ export class LocalEndpoint implements Endpoint {
   constructor(options: LocalEndpointOptions) {
     this.couch = options.couch;
     this.dbName = options.dbName;
-    this.displayName = options.dbName;
+    const url = options.identityUrl ?? `http://127.0.0.1:5984/${encodeURIComponent(options.dbName)}/`;
+    // CouchDB names a local database by this URL in its errors ("could not open http://…/db/").
+    this.displayName = options.identityUrl ?? options.dbName;
     this.identity = {
-      url: options.identityUrl ?? `http://127.0.0.1:5984/${encodeURIComponent(options.dbName)}/`,
-      headers: [],
+      url,
+      headers: options.identityHeaders ?? [],
+      ...(options.identityUser !== undefined ? { user: options.identityUser } : {}),
     };
   }
 
-  private db(): Promise<Database> {
+  /** The database; an illegal name is a database that does not exist (CouchDB: `db_not_found`). */
+  private async db(): Promise<Database> {
+    try {
+      validateDbName(this.dbName);
+    } catch {
+      throw notFound('Database does not exist.');
+    }
     return this.couch.database(this.dbName);
   }
 
@@ -81,7 +95,7 @@ export class LocalEndpoint implements Endpoint {
   async getLocal(id: string): Promise<JsonObject | undefined> {
     const db = await this.db();
     try {
-      const doc = await readLocal(db.store, `_local/${id}`);
+      const doc = await db.readLocalDoc(`_local/${id}`);
       return asObject(parseJson(renderLocal(doc)));
     } catch (error) {
       if (isCouchError(error) && error.status === 404) return undefined;
@@ -93,7 +107,7 @@ export class LocalEndpoint implements Endpoint {
     const db = await this.db();
     const body: JsonObject = {};
     for (const key of Object.keys(doc)) if (key !== '_id' && key !== '_rev') body[key] = doc[key]!;
-    const result = await writeLocal(db.store, { id: `_local/${id}`, rev: doc['_rev'], body });
+    const result = await db.writeLocalDoc({ id: `_local/${id}`, rev: doc['_rev'], body });
     return result.rev;
   }
 
@@ -101,14 +115,10 @@ export class LocalEndpoint implements Endpoint {
     if (request.selector !== undefined) throw badRequest('selector filters are not supported yet');
     const db = await this.db();
     const since = localSeq(request.since);
-    const wanted = request.docIds === undefined ? undefined : new Set(request.docIds);
+    const docIds = request.docIds;
     const read = async (from: number): Promise<ChangesBatch> => {
-      const page = await db.changes({
-        since: from,
-        limit: request.limit,
-        style: request.style ?? 'all_docs',
-        ...(wanted !== undefined ? { filter: (record) => wanted.has(record.id) } : {}),
-      });
+      const query = { since: from, limit: request.limit, style: request.style ?? 'all_docs' } as const;
+      const page = docIds === undefined ? await db.changes(query) : await db.changesOfDocs(docIds, query);
       return {
         rows: page.rows.map((row) => ({ seq: row.seq, id: row.id, changes: row.changes, deleted: row.deleted })),
         lastSeq: page.lastSeq,
@@ -133,9 +143,20 @@ export class LocalEndpoint implements Endpoint {
   }
 
   async bulkGet(requests: readonly DocRevisionRequest[]): Promise<FetchedRevision[]> {
+    const db = await this.db();
+    const ids = [...new Set(requests.map((request) => request.id))];
+    const records = await db.records(ids);
+    const byId = new Map(ids.map((id, index) => [id, records[index]] as const));
     const results: FetchedRevision[] = [];
-    for (const request of requests) results.push(...(await this.openRevs(request.id, [request.rev])));
+    for (const request of requests) {
+      const answer = await db.openRevsOf(byId.get(request.id), request.id, [parseRev(request.rev)], { revs: true, latest: true });
+      for (const entry of answer) results.push(fetched(request.id, entry));
+    }
     return results;
+  }
+
+  async pendingCount(since: Seq): Promise<number | null> {
+    return (await this.db()).pendingAfter(localSeq(since));
   }
 
   async openRevs(id: string, revs: readonly string[]): Promise<FetchedRevision[]> {

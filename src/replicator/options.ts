@@ -18,6 +18,8 @@ export interface ReplicationOptions {
   readonly createTarget?: boolean;
   /** Replicate only winning revisions (no conflicts). */
   readonly winningRevsOnly?: boolean;
+  /** Write checkpoints (CouchDB's `use_checkpoints`, default true); without them every run starts over. */
+  readonly useCheckpoints?: boolean;
   /** Changes read per page (CouchDB's `worker_batch_size` is 500). */
   readonly batchDocsMax?: number;
   /** Revisions fetched and written per chunk. */
@@ -35,6 +37,7 @@ export interface ResolvedOptions {
   readonly sinceSeq: Seq | undefined;
   readonly createTarget: boolean;
   readonly winningRevsOnly: boolean;
+  readonly useCheckpoints: boolean;
   readonly batchDocsMax: number;
   readonly fetchRevisionsMax: number;
   readonly checkpointIntervalMs: number;
@@ -43,7 +46,7 @@ export interface ResolvedOptions {
 
 export const batchDocsDefault = 500;
 export const batchDocsLimitMax = 10_000;
-export const fetchRevisionsDefault = 100;
+export const fetchRevisionsDefault = 500;
 export const fetchRevisionsLimitMax = 1_000;
 export const checkpointIntervalMsDefault = 30_000;
 export const longpollTimeoutMsDefault = 60_000;
@@ -66,6 +69,7 @@ export function resolveOptions(options: ReplicationOptions): ResolvedOptions {
     sinceSeq: options.sinceSeq,
     createTarget: options.createTarget ?? false,
     winningRevsOnly: options.winningRevsOnly ?? false,
+    useCheckpoints: options.useCheckpoints ?? true,
     batchDocsMax: bounded('batchDocsMax', options.batchDocsMax, batchDocsDefault, 1, batchDocsLimitMax),
     fetchRevisionsMax: bounded('fetchRevisionsMax', options.fetchRevisionsMax, fetchRevisionsDefault, 1, fetchRevisionsLimitMax),
     checkpointIntervalMs: bounded('checkpointIntervalMs', options.checkpointIntervalMs, checkpointIntervalMsDefault, 0, 86_400_000),

@@ -77,6 +77,7 @@ export class Replication {
   private startSeq: Seq = lowestSeq;
   private throughSeq: Seq = lowestSeq;
   private committedSeq: Seq = lowestSeq;
+  private highestSeq: Seq = lowestSeq;
   private lastCheckpointAt = 0;
   private lastCheckpoint: JsonObject = {};
   private caughtUp = false;
@@ -115,6 +116,11 @@ export class Replication {
 
   get checkpointedSeq(): Seq {
     return this.committedSeq;
+  }
+
+  /** Where the job is: the sequence written through, and the highest the source has shown. */
+  get progress(): { readonly throughSeq: Seq; readonly sourceSeq: Seq; readonly checkpointedSeq: Seq } {
+    return { throughSeq: this.throughSeq, sourceSeq: this.highestSeq, checkpointedSeq: this.committedSeq };
   }
 
   /** Runs to the end: resolves with the result (also when cancelled), rejects when it failed. */
@@ -188,6 +194,7 @@ export class Replication {
     if (this.options.createTarget) await this.target.createIfMissing();
     const targetInfo = await openOrFail(this.target, () => this.target.info());
     this.sourceStartTime = sourceInfo.instanceStartTime;
+    this.highestSeq = sourceInfo.updateSeq;
     this.targetStartTime = targetInfo.instanceStartTime;
     return 'reading_checkpoint';
   }
@@ -220,6 +227,7 @@ export class Replication {
       ...(this.options.selector !== undefined ? { selector: this.options.selector } : {}),
       ...(longpoll ? { longpoll: true, timeoutMs: this.options.longpollTimeoutMs, signal: this.abort.signal } : {}),
     });
+    this.highestSeq = page.lastSeq;
     if (page.rows.length > 0) {
       this.caughtUp = false;
       this.batch = { rows: page.rows, lastSeq: page.lastSeq, missing: [], fetched: [] };
@@ -337,14 +345,6 @@ export class Replication {
   }
 
   private async recordCheckpoint(): Promise<void> {
-    const targetStart = await this.target.ensureFullCommit();
-    const sourceStart = await this.source.ensureFullCommit();
-    if (!sameStartTime(sourceStart, this.sourceStartTime)) {
-      throw checkpointFailure('instance_start_time on source database has changed since last checkpoint.');
-    }
-    if (!sameStartTime(targetStart, this.targetStartTime)) {
-      throw checkpointFailure('instance_start_time on target database has changed since last checkpoint.');
-    }
     const body = checkpointBody({
       sessionId: this.sessionId,
       startTime: this.startTime,
@@ -355,13 +355,25 @@ export class Replication {
       previousHistory: this.history,
       docIdsReplication: this.options.docIds !== undefined,
     });
-    const docId = `_local/${this.id.baseId}`;
-    this.sourceLogRev = await this.source.putLocal(this.id.baseId, withRev({ _id: docId }, this.sourceLogRev, body));
-    this.targetLogRev = await this.target.putLocal(this.id.baseId, withRev({ _id: docId }, this.targetLogRev, body));
+    if (this.options.useCheckpoints) await this.writeCheckpoint(body);
     this.committedSeq = this.throughSeq;
     this.lastCheckpoint = body;
     this.lastCheckpointAt = this.environment.now();
     this.onEvent({ type: 'checkpoint', seq: this.throughSeq });
+  }
+
+  private async writeCheckpoint(body: JsonObject): Promise<void> {
+    const targetStart = await this.target.ensureFullCommit();
+    const sourceStart = await this.source.ensureFullCommit();
+    if (!sameStartTime(sourceStart, this.sourceStartTime)) {
+      throw checkpointFailure('instance_start_time on source database has changed since last checkpoint.');
+    }
+    if (!sameStartTime(targetStart, this.targetStartTime)) {
+      throw checkpointFailure('instance_start_time on target database has changed since last checkpoint.');
+    }
+    const docId = `_local/${this.id.baseId}`;
+    this.sourceLogRev = await this.source.putLocal(this.id.baseId, withRev({ _id: docId }, this.sourceLogRev, body));
+    this.targetLogRev = await this.target.putLocal(this.id.baseId, withRev({ _id: docId }, this.targetLogRev, body));
   }
 }
 
