@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { benchEngine } from './engine.js';
 import { benchJson } from './json.js';
-// import { benchHttp } from './http.js';  // HTTP section: enable with its entry in `sections` below.
+import { benchHttp } from './http.js';
+import { benchReplication } from './replication.js';
 import { defaultTempRoot, formatNumber, formatTable, type BenchContext, type BenchRow } from './support.js';
 
 interface Section {
@@ -33,7 +34,8 @@ const sections: readonly Section[] = [
   // benchJson takes no options: it runs its full length even with --quick.
   { name: 'json', rowNamePrefixes: ['json.', 'revid.'], run: () => benchJson() },
   { name: 'engine', run: (context) => benchEngine(context) },
-  // { name: 'http', run: (context) => benchHttp(context) },
+  { name: 'http', run: (context) => benchHttp(context) },
+  { name: 'replication', rowNamePrefixes: ['replication.'], run: (context) => benchReplication(context) },
 ];
 
 interface Arguments {

@@ -112,7 +112,10 @@ const integerPattern = /^[+-]?[0-9]+$/;
 
 export function parseIntegerParam(value: string): number {
   if (!integerPattern.test(value)) throw queryParseError(`Invalid value for integer: ${erlangQuoted(value)}`);
-  return Number(value);
+  // CouchDB takes integers of any size; beyond 2^53 no count or offset can
+  // matter, and storage needs exact integers, so clamp.
+  const parsed = Number(value);
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, parsed));
 }
 
 export function parsePositiveIntegerParam(value: string): number {

@@ -191,6 +191,26 @@ describe('wrong types', () => {
     assertClientError(await send('GET', '/_uuids?count=abc'), 400, { error: 'bad_request', reason: 'count must be a positive integer' });
     await assertStillServing();
   });
+
+  test('integers beyond int64 in limit/skip are not a server error (found by the fuzz test)', async () => {
+    // CouchDB parses them as bignums and answers 200; anything but a 5xx is acceptable here
+    const huge = '99999999999999999999';
+    for (const path of [
+      `/_all_dbs?limit=${huge}`,
+      `/_all_dbs?skip=${huge}`,
+      `/_all_dbs?limit=9223372036854775807`,
+      `/_dbs_info?limit=${huge}`,
+      `/${db}/_all_docs?limit=${huge}`,
+      `/${db}/_all_docs?skip=${huge}`,
+      `/${db}/_changes?limit=${huge}`,
+      `/${db}/_local_docs?limit=${huge}`,
+      `/${db}/_design_docs?skip=${huge}`,
+    ]) {
+      const answer = await send('GET', path);
+      assert.ok(answer.status < 500, `GET ${path} → ${answer.status} ${answer.text}`);
+      if (answer.status >= 400) assertClientError(answer, answer.status, undefined, path);
+    }
+  });
 });
 
 describe('size and depth limits', () => {

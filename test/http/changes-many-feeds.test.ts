@@ -20,7 +20,7 @@ import { SqliteEngine } from '../../src/storage/sqlite-engine.js';
 import { testAdmin } from '../support/http.js';
 import { eventually, openStream, putDoc } from './changes-helpers.js';
 
-const databaseCount = 2_000;
+const databaseCount = 1_000;
 const openDatabasesMax = 64;
 
 let server: RunningServer;

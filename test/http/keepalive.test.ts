@@ -102,7 +102,16 @@ test(`an idle keep-alive connection survives ${idleMs / 1000} s and serves the n
     assert.equal(written.status, 201, written.text);
     const read = await exchange(agent, 'GET', `/${database}/doc`);
     assert.equal(read.status, 200, read.text);
-    for (const later of [created, written, read]) assert.equal(later.socket, socket, 'all requests share the one socket');
+    // error replies keep the connection too (replicators reuse it after a 404 or 409)
+    const missing = await exchange(agent, 'GET', `/${database}/missing`);
+    assert.equal(missing.status, 404, missing.text);
+    const conflict = await exchange(agent, 'PUT', `/${database}/doc`, '{"n":2}');
+    assert.equal(conflict.status, 409, conflict.text);
+    const after = await exchange(agent, 'GET', '/_up');
+    assert.equal(after.status, 200, after.text);
+    for (const later of [created, written, read, missing, conflict, after]) {
+      assert.equal(later.socket, socket, 'all requests share the one socket');
+    }
   } finally {
     agent.destroy();
   }

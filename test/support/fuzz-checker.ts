@@ -108,6 +108,13 @@ export interface ChangeTracker {
 
 const writeMethods = new Set(['PUT', 'POST', 'DELETE', 'COPY']);
 
+/** Database endpoints whose success changes no document (reads by POST, settings, maintenance). */
+const endpointsThatWriteNoDocument = new Set([
+  '_all_docs', '_design_docs', '_local_docs', '_purged_infos', '_revs_diff', '_bulk_get', '_missing_revs', '_changes',
+  '_find', '_explain', '_compact', '_ensure_full_commit', '_view_cleanup', '_security', '_revs_limit',
+  '_purged_infos_limit',
+]);
+
 /** Records which sentinel documents a successful request may have changed, from the server's reply. */
 export function trackChanges(tracker: ChangeTracker, sentinelDb: string, request: FuzzRequest, outcome: RawOutcome): void {
   if (outcome.kind !== 'response' || outcome.status < 200 || outcome.status >= 300) return;
@@ -119,6 +126,7 @@ export function trackChanges(tracker: ChangeTracker, sentinelDb: string, request
     // POST /db creates one doc: its id is in the reply
   }
   const endpoint = segments[1] ?? '';
+  if (segments.length === 2 && endpointsThatWriteNoDocument.has(endpoint)) return;
   let reply: unknown;
   try {
     reply = JSON.parse(outcome.text);
@@ -127,6 +135,7 @@ export function trackChanges(tracker: ChangeTracker, sentinelDb: string, request
   }
   const idsFromReply = collectIds(reply);
   for (const id of idsFromReply) tracker.touched.add(id);
+  if (endpoint === '_purge') return; // the reply's `purged` names every purged id, possibly none
   if (endpoint === '_bulk_docs') {
     // new_edits=false answers [] whatever it wrote: take the ids from the request
     try {
@@ -137,8 +146,6 @@ export function trackChanges(tracker: ChangeTracker, sentinelDb: string, request
     }
     return;
   }
-  const readOnlyEndpoints = ['_all_docs', '_design_docs', '_local_docs', '_purged_infos', '_revs_diff', '_bulk_get', '_missing_revs', '_changes', '_find', '_explain', '_compact', '_ensure_full_commit', '_view_cleanup', '_security', '_revs_limit', '_purged_infos_limit', '_index'];
-  if (readOnlyEndpoints.includes(endpoint)) return;
   if (segments.length === 1 && request.method !== 'POST') return;
   if (idsFromReply.length === 0) noteUnknownWrite(tracker, request, outcome.text);
 }

@@ -73,8 +73,9 @@ export class FuzzRequestGenerator {
   }
 
   next(): FuzzRequest {
-    const method = this.#pick(methods);
     const template = this.#pick(pathTemplates);
+    // mostly a method the endpoint serves, so requests get past the 405 into the handler
+    const method = this.#chance(0.7) ? this.#pick(plausibleMethods(template)) : this.#pick(methods);
     let db = this.#dbSegment();
     if (method === 'DELETE' && template === '/{db}' && db === this.#universe.sentinelDb) db = this.#universe.scratchDb;
     const path = template
@@ -266,6 +267,15 @@ function ifMatchValues(revs: readonly string[]): string[] {
 
 const methods = ['GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'PUT', 'PUT', 'PUT', 'PUT', 'POST', 'POST', 'POST', 'POST', 'DELETE', 'DELETE', 'HEAD', 'COPY', 'OPTIONS', 'PATCH', 'FOO'] as const;
 
+function plausibleMethods(template: string): readonly string[] {
+  if (template === '/{db}') return ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+  if (/\/\{doc\}|_design\/\{ddoc\}$|_local\/\{local\}$/.test(template)) return ['GET', 'PUT', 'PUT', 'DELETE', 'COPY', 'HEAD', 'POST'];
+  if (/_bulk_docs|_bulk_get|_revs_diff|_missing_revs|_purge$|_compact|_ensure_full_commit|_view_cleanup|_find|_explain/.test(template)) return ['POST'];
+  if (/_security|_revs_limit|_purged_infos_limit/.test(template)) return ['GET', 'PUT'];
+  if (/_all_docs|_changes|_local_docs|_design_docs|_session/.test(template)) return ['GET', 'POST', 'HEAD'];
+  return ['GET', 'HEAD'];
+}
+
 const pathTemplates = [
   '/', '/_up', '/_uuids', '/_all_dbs', '/_session', '/_dbs_info', '/_active_tasks', '/_all_dbs/extra', '/_uuids/x',
   '/_config', '/_node/_local/_config', '/_membership', '/_scheduler/jobs', '/_utils', '/_foo',
@@ -310,6 +320,7 @@ const queryValues = [
   '', 'true', 'false', 'maybe', 'TRUE', '1', '0', '-1', '1e400', 'abc', '%22str%22', '%5B1%2C2%5D', '%7B', '%ZZ', '%FF',
   '%C3%A9', 'now', 'all', '%5B%22all%22%5D', 'null', '99999999999999999999', 'x'.repeat(2000), '%22keep-0%22', '%5B%22keep-0%22%2C%22zz%22%5D',
   'bogus', '_doc_ids', '_selector', '_view', 'all_docs', 'a%2Fb', '1-abc', '0-1', '%00', '+', '%2B',
+  '1.5', '1e3', '0x10', '-0', '%2B1', '%201', '9007199254740993', '2147483648', '-99999999999999999999', '1%2C2',
 ];
 
 const badAuthorizations = [
