@@ -173,7 +173,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     close: () => {
       closing ??= (async () => {
         await replicator.close();
-        await http.close();
+        const drained = http.close(); // stops accepting at once
+        couch.endLiveFeeds(); // live _changes feeds answer now instead of holding the drain
+        await drained;
         await couch.close();
       })();
       return closing;

@@ -82,22 +82,28 @@ export function isWinnerDeleted(record: DocRecord): boolean {
  */
 export class ChangeNotifier {
   private readonly waiters = new Set<(updateSeq: number) => void>();
-  private closed = false;
+  private closedWith: Error | undefined;
 
-  /** Resolves `true` once a change after `since` is committed, `false` on timeout/abort/close. */
+  /**
+   * Resolves `true` once a change after `since` is committed, `false` on
+   * timeout or abort; rejects once the notifier is closed (database deleted,
+   * server shutting down), so feeds end instead of waiting on.
+   */
   waitAfter(since: number, currentSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
     if (currentSeq > since) return Promise.resolve(true);
-    if (this.closed || signal?.aborted === true) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const finish = (value: boolean): void => {
+    if (signal?.aborted === true) return Promise.resolve(false);
+    return new Promise((resolve, reject) => {
+      const finish = (value: boolean | Error): void => {
         clearTimeout(timer);
         this.waiters.delete(onChange);
         signal?.removeEventListener('abort', onAbort);
-        resolve(value);
+        if (value instanceof Error) reject(value);
+        else resolve(value);
       };
       const onChange = (updateSeq: number): void => {
-        if (updateSeq > since) finish(true);
-        else if (updateSeq < 0) finish(false);
+        if (this.closedWith !== undefined) finish(this.closedWith);
+        else if (updateSeq > since) finish(true);
       };
       const onAbort = (): void => finish(false);
       const timer = setTimeout(() => finish(false), timeoutMs);
@@ -110,9 +116,9 @@ export class ChangeNotifier {
     for (const waiter of [...this.waiters]) waiter(updateSeq);
   }
 
-  /** Ends every wait (database deleted or server closing). */
-  close(): void {
-    this.closed = true;
+  /** Ends every wait, now and later, with `reason`. */
+  close(reason: Error): void {
+    this.closedWith ??= reason;
     this.notify(-1);
   }
 

@@ -6,6 +6,7 @@
  * and dropped when idle beyond `databasesCachedMax`; the storage engine bounds
  * open files on its own, so an idle database costs nothing but its files.
  */
+import { dbNotFound, serviceUnavailable } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { defaultLimits } from '../core/limits.js';
 import type { ListDatabasesOptions, StorageEngine } from '../storage/engine.js';
@@ -62,7 +63,7 @@ export class Couch {
     this.open.delete(name);
     if (cached !== undefined) {
       const db = await cached.catch(() => undefined);
-      db?.notifier.close();
+      db?.notifier.close(dbNotFound());
       db?.retire(() => this.database(name));
     }
     await this.engine.deleteDatabase(name);
@@ -100,6 +101,19 @@ export class Couch {
             db.retire(() => this.database(name));
           }
         },
+        () => undefined,
+      );
+    }
+  }
+
+  /**
+   * Ends every waiting changes feed (they answer with what they have): the
+   * first step of a graceful shutdown, so live feeds do not hold it up.
+   */
+  endLiveFeeds(): void {
+    for (const pending of this.open.values()) {
+      void pending.then(
+        (db) => db.notifier.close(serviceUnavailable('The server is shutting down.')),
         () => undefined,
       );
     }

@@ -3,7 +3,7 @@
  * properties, compaction and purge. The same object serves embedded callers
  * and the HTTP API; it speaks in CouchErrors and plain records, never HTTP.
  */
-import { badRequest } from '../core/errors.js';
+import { badRequest, serviceUnavailable } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import type { Rev } from '../core/rev.js';
 import { formatRev, parseRev } from '../core/rev.js';
@@ -16,6 +16,9 @@ import type { LocalPut, LocalWriteResult } from './local-docs.js';
 import type { ChangesPage, ChangesQuery } from './changes.js';
 import type { DocUpdate } from './document.js';
 import { openRevs, readDoc } from './read-doc.js';
+import { renderDoc } from './render.js';
+import { parseJson } from '../core/json-parse.js';
+import { isJsonObject, type JsonObject } from '../core/json-value.js';
 import type { DocRevision, OpenRevsOptions, OpenRevsResult, ReadOptions } from './read-doc.js';
 import { DatabaseWriter } from './writer.js';
 import type { UpdateResult } from './writer.js';
@@ -445,6 +448,33 @@ export class Database {
     return { rows, lastSeq: last === undefined ? query.since : last.seq, more: records.length > rows.length };
   }
 
+  /**
+   * The winning revision of a record already read, as a parsed document the
+   * way CouchDB renders it (`_id`, `_rev`, the body, `_deleted` for a
+   * tombstone, `_attachments` stubs): what a `_selector` filter matches.
+   * Undefined when its body is gone.
+   */
+  async winnerObject(record: DocRecord): Promise<JsonObject | undefined> {
+    const [winning] = await this.revisionObjects(record, [{ rev: record.winningRev, deleted: record.deleted }]);
+    return winning?.doc;
+  }
+
+  /** Several revisions of a record as parsed documents (see `winnerObject`), in one storage call; missing bodies are left out. */
+  async revisionObjects(
+    record: DocRecord,
+    revisions: readonly { readonly rev: string; readonly deleted: boolean }[],
+  ): Promise<{ readonly rev: string; readonly doc: JsonObject }[]> {
+    const bodies = await this.store.getBodies(record.id, revisions.map((revision) => revision.rev));
+    const docs: { rev: string; doc: JsonObject }[] = [];
+    for (const { rev, deleted } of revisions) {
+      const body = bodies.get(rev);
+      if (body === undefined) continue;
+      const doc = parseJson(renderDoc({ id: record.id, rev, deleted, bodyJson: body.json, attachmentsJson: body.attachmentsJson }));
+      if (isJsonObject(doc)) docs.push({ rev, doc });
+    }
+    return docs;
+  }
+
   /** `open_revs` for a record already read (`_bulk_get` reads many records at once). */
   openRevsOf(record: DocRecord | undefined, id: string, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
     return openRevs(this.store, record, id, revs, options);
@@ -457,7 +487,7 @@ export class Database {
 
   async close(): Promise<void> {
     await this.writer.idle();
-    this.notifier.close();
+    this.notifier.close(serviceUnavailable('The database is closed.'));
     await this.store.close();
   }
 }
