@@ -15,6 +15,7 @@ import { isJsonObject } from '../core/json-value.js';
 import { parseRev } from '../core/rev.js';
 import { filterJsonObject, orderedKeys } from '../core/json-order.js';
 import { validateDocId } from './names.js';
+import { parseAttachmentInputs, type AttachmentInput } from './attachments.js';
 
 /** The history a submitted revision builds on: newest first, `pos` of the newest. */
 export interface RevHistory {
@@ -31,6 +32,12 @@ export interface DocUpdate {
   readonly body: JsonObject;
   /** The raw `_attachments` object (handled by the attachments layer), or null. */
   readonly attachments: JsonObject | null;
+  /**
+   * `attachments` parsed and encoded (attachments.ts), when the update was
+   * built from JSON or by an attachment endpoint; the writer parses
+   * `attachments` itself when this is absent.
+   */
+  readonly attachmentInputs?: readonly AttachmentInput[];
 }
 
 const droppedMembers = new Set(['_revs_info', '_conflicts', '_deleted_conflicts', '_local_seq']);
@@ -90,7 +97,10 @@ export function docUpdateFromJson(value: JsonValue, options: DocUpdateOptions = 
   const body = filterJsonObject(value, (key) => key.charCodeAt(0) !== 0x5f || keptMembers.has(key));
   const finalId = options.id ?? id ?? options.newId?.();
   if (finalId === undefined) throw badRequest('Document id missing');
-  return { id: finalId, history: revFromRevisions ?? revFromRev, deleted, body, attachments };
+  const history = revFromRevisions ?? revFromRev;
+  if (attachments === null) return { id: finalId, history, deleted, body, attachments };
+  // Decoded and compressed here, before the write queue, as CouchDB's from_json_obj does.
+  return { id: finalId, history, deleted, body, attachments, attachmentInputs: parseAttachmentInputs(attachments) };
 }
 
 function parseRevisions(value: JsonValue): RevHistory {

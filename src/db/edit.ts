@@ -4,10 +4,9 @@
  * inside one group commit. Mirrors CouchDB's `couch_db:prep_and_validate_update`
  * and `couch_db_updater:merge_rev_tree`.
  */
-import { conflict } from '../core/errors.js';
-import type { CouchError } from '../core/errors.js';
+import { conflict, CouchError } from '../core/errors.js';
 import type { Rev, RevTree } from '../core/rev.js';
-import { computeRevHash } from '../core/revid.js';
+import { computeRevHash, type AttachmentDigest } from '../core/revid.js';
 import { leaves, mergePath, winner } from '../core/revtree.js';
 import type { DocUpdate } from './document.js';
 
@@ -32,6 +31,14 @@ export interface EditRefused {
 
 export type EditOutcome = EditApplied | EditRefused;
 
+/**
+ * The attachments (as the revision hash wants them) of an edit built on
+ * `parent` (null for a new document), or why the edit is refused (a stub the
+ * parent does not have). The writer answers it from stored revision bodies.
+ */
+export type AttachmentsOf = (parent: Rev | null) => readonly AttachmentDigest[] | CouchError;
+
+const noAttachments: AttachmentsOf = () => [];
 const emptyTree: RevTree = [];
 const hexHashPattern = /^[0-9a-f]{32}$/;
 
@@ -40,9 +47,13 @@ const hexHashPattern = /^[0-9a-f]{32}$/;
  * parent (or on nothing, for a new document), refusing with 409 when the
  * parent is not a leaf or when the edit would branch a live document.
  */
-export function applyInteractiveEdit(state: DocState | undefined, update: DocUpdate): EditOutcome {
+export function applyInteractiveEdit(
+  state: DocState | undefined,
+  update: DocUpdate,
+  attachmentsOf: AttachmentsOf = noAttachments,
+): EditOutcome {
   const tree = state?.tree ?? emptyTree;
-  if (tree.length === 0) return createNew(tree, update);
+  if (tree.length === 0) return createNew(tree, update, attachmentsOf);
   const current = winner(tree);
   const history = update.history;
   if (current.deleted) {
@@ -52,19 +63,21 @@ export function applyInteractiveEdit(state: DocState | undefined, update: DocUpd
     if (history !== null && history.pos > 0) return refuse();
     if (update.deleted) return refuse();
     const parent: Rev = { pos: current.pos, hash: current.hash };
-    return extend(tree, update, parent, [current.hash]);
+    return extend(tree, update, parent, [current.hash], attachmentsOf);
   }
   if (history === null || history.hashes.length === 0) return refuse();
   const parentHash = history.hashes[0] as string;
   const isLeaf = leaves(tree).some((leaf) => leaf.pos === history.pos && leaf.hash === parentHash);
   if (!isLeaf) return refuse();
-  return extend(tree, update, { pos: history.pos, hash: parentHash }, history.hashes);
+  return extend(tree, update, { pos: history.pos, hash: parentHash }, history.hashes, attachmentsOf);
 }
 
-function createNew(tree: RevTree, update: DocUpdate): EditOutcome {
+function createNew(tree: RevTree, update: DocUpdate, attachmentsOf: AttachmentsOf): EditOutcome {
   const history = update.history;
   if (history === null || history.hashes.length === 0) {
-    const hash = computeRevHash({ deleted: update.deleted, parent: null, body: update.body, attachments: [] });
+    const attachments = attachmentsOf(null);
+    if (attachments instanceof CouchError) return { ok: false, error: attachments };
+    const hash = computeRevHash({ deleted: update.deleted, parent: null, body: update.body, attachments });
     const merged = mergePath(tree, { pos: 1, hashes: [hash], deleted: update.deleted });
     return { ok: true, tree: merged.tree, rev: { pos: 1, hash }, stored: true };
   }
@@ -72,11 +85,19 @@ function createNew(tree: RevTree, update: DocUpdate): EditOutcome {
   // (CouchDB 3.x), but only a CouchDB-shaped one: observed on 3.4.3, a parent
   // like `1-x` is a conflict while `1-<32 hex>` is accepted.
   if (!hexHashPattern.test(history.hashes[0] as string)) return refuse();
-  return extend(tree, update, { pos: history.pos, hash: history.hashes[0] as string }, history.hashes);
+  return extend(tree, update, { pos: history.pos, hash: history.hashes[0] as string }, history.hashes, attachmentsOf);
 }
 
-function extend(tree: RevTree, update: DocUpdate, parent: Rev, ancestry: readonly string[]): EditOutcome {
-  const hash = computeRevHash({ deleted: update.deleted, parent, body: update.body, attachments: [] });
+function extend(
+  tree: RevTree,
+  update: DocUpdate,
+  parent: Rev,
+  ancestry: readonly string[],
+  attachmentsOf: AttachmentsOf,
+): EditOutcome {
+  const attachments = attachmentsOf(parent);
+  if (attachments instanceof CouchError) return { ok: false, error: attachments };
+  const hash = computeRevHash({ deleted: update.deleted, parent, body: update.body, attachments });
   const rev: Rev = { pos: parent.pos + 1, hash };
   const merged = mergePath(tree, { pos: rev.pos, hashes: [hash, ...ancestry], deleted: update.deleted });
   if (tree.length > 0 && merged.outcome !== 'new_leaf') return refuse();

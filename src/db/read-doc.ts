@@ -31,6 +31,7 @@ export interface DocRevision {
   readonly deleted: boolean;
   /** Body without special members, CouchDB output-form JSON text. */
   readonly bodyJson: string;
+  /** Stored attachment metadata (attachments.ts); `render.ts` turns it into stubs. */
   readonly attachmentsJson: string;
   readonly revisions?: { readonly start: number; readonly ids: readonly string[] };
   readonly revsInfo?: readonly { readonly rev: string; readonly status: string }[];

@@ -5,8 +5,14 @@
  */
 import { stringifyJson } from '../core/json-write.js';
 import type { DocRevision } from './read-doc.js';
+import { attachmentStubsJson } from './attachments-render.js';
 
-export function renderDoc(doc: DocRevision): string {
+export interface RenderOptions {
+  /** `_attachments` as the read asked for them (attachments-render.ts); stubs by default. */
+  readonly attachmentsJson?: string;
+}
+
+export function renderDoc(doc: DocRevision, options: RenderOptions = {}): string {
   let text = `{"_id":${stringifyJson(doc.id)},"_rev":${stringifyJson(doc.rev)}`;
   const inner = innerMembers(doc.bodyJson);
   if (inner.length > 0) text += `,${inner}`;
@@ -16,8 +22,8 @@ export function renderDoc(doc: DocRevision): string {
   if (doc.conflicts !== undefined) text += `,"_conflicts":${JSON.stringify(doc.conflicts)}`;
   if (doc.deletedConflicts !== undefined) text += `,"_deleted_conflicts":${JSON.stringify(doc.deletedConflicts)}`;
   if (doc.localSeq !== undefined) text += `,"_local_seq":${doc.localSeq}`;
-  const attachments = innerMembers(doc.attachmentsJson);
-  if (attachments.length > 0) text += `,"_attachments":${doc.attachmentsJson}`;
+  const attachments = options.attachmentsJson ?? attachmentStubsJson(doc.attachmentsJson);
+  if (attachments.length > 2) text += `,"_attachments":${attachments}`;
   return `${text}}`;
 }
 

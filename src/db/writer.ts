@@ -10,13 +10,16 @@
  * the batch, then settles every request. While a flush runs, new requests
  * queue and form the next batch. The queue is bounded (`writeQueueDocsMax`).
  */
-import { CouchError, serviceUnavailable } from '../core/errors.js';
+import { CouchError, isCouchError, serviceUnavailable } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { formatRev } from '../core/rev.js';
 import type { RevTree } from '../core/rev.js';
 import { stem, winner } from '../core/revtree.js';
 import { stringifyJson } from '../core/json-write.js';
-import type { DatabaseStore, DocRecord, DocWrite, RevisionBody } from '../storage/engine.js';
+import type { AttachmentBlob, DatabaseStore, DocRecord, DocWrite, RevisionBody } from '../storage/engine.js';
+import { encodeMetas } from './attachments.js';
+import { BatchAttachments, type PendingEdit } from './attachments-edit.js';
+import { noAttachments, updateAttachmentInputs, type MergedAttachments } from './attachments-merge.js';
 import type { DocUpdate } from './document.js';
 import { applyInteractiveEdit, applyReplicatedEdit } from './edit.js';
 
@@ -157,13 +160,26 @@ export class DatabaseWriter {
     const ids = uniqueIds(batch);
     const records = await this.store.getDocs(ids);
     const states = new Map<string, PendingDoc>();
+    const winningRevs = new Map<string, string>();
     ids.forEach((id, index) => {
       const record = records[index];
-      if (record !== undefined) states.set(id, { record, tree: record.tree, bodies: [] });
+      if (record !== undefined) {
+        states.set(id, { record, tree: record.tree, bodies: [], attachments: [] });
+        winningRevs.set(id, record.winningRev);
+      }
     });
+    const edits = batch.map((pending) => pending.request.updates.map(prepareEdit));
+    const valid = edits.flat().filter((edit): edit is PendingEdit => !('error' in edit));
+    const attachments = valid.some((edit) => edit.inputs.length > 0)
+      ? await BatchAttachments.load(this.store, valid, winningRevs)
+      : BatchAttachments.empty();
     const touched = new Map<string, PendingDoc>();
-    const results = batch.map((pending) =>
-      pending.request.updates.map((update) => this.applyOne(states, touched, update, pending.request.newEdits)),
+    const results = batch.map((pending, index) =>
+      (edits[index] as PreparedEdit[]).map((edit): UpdateResult =>
+        'error' in edit
+          ? { ok: false, id: edit.update.id, error: edit.error }
+          : this.applyOne(states, touched, edit, pending.request.newEdits, attachments),
+      ),
     );
     const docs = this.toWrites(touched);
     if (docs.length > 0) {
@@ -176,21 +192,39 @@ export class DatabaseWriter {
   private applyOne(
     states: Map<string, PendingDoc>,
     touched: Map<string, PendingDoc>,
-    update: DocUpdate,
+    edit: PendingEdit,
     newEdits: boolean,
+    attachments: BatchAttachments,
   ): UpdateResult {
+    const update = edit.update;
     const state = states.get(update.id);
-    const outcome = newEdits ? applyInteractiveEdit(state, update) : applyReplicatedEdit(state, update);
+    const pendingBodies = state?.bodies ?? [];
+    let merged: MergedAttachments = noAttachments;
+    let outcome;
+    if (newEdits) {
+      const interactive = attachments.interactive(edit, pendingBodies);
+      outcome = applyInteractiveEdit(state, update, interactive.attachmentsOf);
+      merged = interactive.merged();
+    } else {
+      outcome = applyReplicatedEdit(state, update);
+      if (outcome.ok && edit.inputs.length > 0) {
+        const result = attachments.replicated(edit, outcome.rev, pendingBodies);
+        if (result instanceof CouchError) return { ok: false, id: update.id, error: result };
+        merged = result;
+      }
+    }
     if (!outcome.ok) {
       return { ok: false, id: update.id, error: outcome.error };
     }
     const rev = formatRev(outcome.rev);
+    const newBody = (): RevisionBody => ({ rev, json: stringifyJson(update.body), attachmentsJson: encodeMetas(merged.metas) });
     if (outcome.tree === state?.tree) {
       // A replicated revision already in the tree of a document this batch
       // created (it arrived first as an ancestor) still gets its body, as
       // CouchDB fills in a revision it only knew by id.
       if (!newEdits && state !== undefined && state.record === undefined && !state.bodies.some((body) => body.rev === rev)) {
-        state.bodies.push({ rev, json: stringifyJson(update.body), attachmentsJson: '{}' });
+        state.bodies.push(newBody());
+        state.attachments.push(...merged.data);
         touched.set(update.id, state);
       }
       return { ok: true, id: update.id, rev };
@@ -198,10 +232,12 @@ export class DatabaseWriter {
     const next: PendingDoc = {
       record: state?.record,
       tree: outcome.tree,
-      bodies: state?.bodies ?? [],
+      bodies: pendingBodies,
+      attachments: state?.attachments ?? [],
     };
     if (outcome.stored) {
-      next.bodies.push({ rev, json: stringifyJson(update.body), attachmentsJson: '{}' });
+      next.bodies.push(newBody());
+      next.attachments.push(...merged.data);
     }
     states.set(update.id, next);
     touched.set(update.id, next);
@@ -224,6 +260,7 @@ export class DatabaseWriter {
         deleted: top.deleted,
         newBodies: state.bodies.filter((body) => !removed.has(body.rev)),
         removedRevs,
+        ...(state.attachments.length > 0 ? { newAttachments: state.attachments } : {}),
       });
     }
     return writes;
@@ -234,6 +271,20 @@ interface PendingDoc {
   readonly record: DocRecord | undefined;
   readonly tree: RevTree;
   readonly bodies: RevisionBody[];
+  /** Attachment data the new bodies bring. */
+  readonly attachments: AttachmentBlob[];
+}
+
+type PreparedEdit = PendingEdit | { readonly update: DocUpdate; readonly error: CouchError };
+
+/** Parses an update's attachments up front, so a bad one fails only its own document. */
+function prepareEdit(update: DocUpdate): PreparedEdit {
+  try {
+    return { update, inputs: updateAttachmentInputs(update) };
+  } catch (error) {
+    if (!isCouchError(error)) throw error;
+    return { update, error };
+  }
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -249,6 +300,9 @@ function uniqueIds(batch: readonly Pending[]): string[] {
 /** Rough size of a request, for batch bounds only (bodies are serialised later). */
 function estimateBytes(updates: readonly DocUpdate[]): number {
   let bytes = 0;
-  for (const update of updates) bytes += 64 + Object.keys(update.body).length * 32;
+  for (const update of updates) {
+    bytes += 64 + Object.keys(update.body).length * 32;
+    for (const input of update.attachmentInputs ?? []) if (input.kind === 'data') bytes += input.bytes.length;
+  }
   return bytes;
 }

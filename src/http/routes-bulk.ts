@@ -21,7 +21,7 @@ import type { Rev } from '../core/rev.js';
 import type { DocUpdate } from '../db/document.js';
 import { docUpdateFromJson } from '../db/document.js';
 import { isDesignId, isLocalId, validateDocId } from '../db/names.js';
-import { renderDoc } from '../db/render.js';
+import { renderDocWithAttachments, type AttachmentQuery } from './routes-attachment-render.js';
 import type { OpenRevsResult } from '../db/read-doc.js';
 import { readJsonObjectBody, requireContentType } from './body.js';
 import { openDatabase } from './db-access.js';
@@ -116,15 +116,38 @@ async function unknownIds(db: Database, updates: readonly DocUpdate[]): Promise<
 interface BulkGetItem {
   readonly id: JsonValue | undefined;
   readonly rev: JsonValue | undefined;
+  /** Revisions the client has: their attachments come as stubs. */
+  readonly attsSince: JsonValue | undefined;
+}
+
+interface BulkGetOptions {
+  readonly revs: boolean;
+  readonly latest: boolean;
+  readonly attachments: boolean;
+  readonly attEncodingInfo: boolean;
 }
 
 function itemError(id: JsonValue | undefined, rev: JsonValue, error: string, reason: string): string {
   return `{"error":${stringifyJsonValue({ id: id ?? null, rev, error, reason })}}`;
 }
 
-function renderOpenRev(id: string, result: OpenRevsResult): string {
-  if ('ok' in result) return `{"ok":${renderDoc(result.ok)}}`;
+async function renderOpenRev(db: Database, id: string, result: OpenRevsResult, query: AttachmentQuery): Promise<string> {
+  if ('ok' in result) return `{"ok":${await renderDocWithAttachments(db, result.ok, query)}}`;
   return itemError(id, result.missing, 'not_found', 'missing');
+}
+
+/** An item's `atts_since`: a list of revisions; anything else is ignored. */
+function attsSinceOf(value: JsonValue | undefined): Rev[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const revs: Rev[] = [];
+  for (const item of value) {
+    try {
+      revs.push(parseRev(item));
+    } catch {
+      return undefined;
+    }
+  }
+  return revs;
 }
 
 async function bulkGet(ctx: RequestContext, services: HttpServices): Promise<void> {
@@ -139,10 +162,14 @@ async function bulkGet(ctx: RequestContext, services: HttpServices): Promise<voi
   }
   const revs = parseLenientBoolean(ctx.query.get('revs') ?? 'false');
   const latest = parseLenientBoolean(ctx.query.get('latest') ?? 'false');
+  const attachments = ctx.query.get('attachments') === 'true';
+  const attEncodingInfo = ctx.query.get('att_encoding_info') === 'true';
   const results: string[] = [];
   for (const doc of docs) {
-    const item: BulkGetItem = isJsonObject(doc) ? { id: doc['id'], rev: doc['rev'] } : { id: undefined, rev: undefined };
-    results.push(await bulkGetOne(db, item, { revs, latest }));
+    const item: BulkGetItem = isJsonObject(doc)
+      ? { id: doc['id'], rev: doc['rev'], attsSince: doc['atts_since'] }
+      : { id: undefined, rev: undefined, attsSince: undefined };
+    results.push(await bulkGetOne(db, item, { revs, latest, attachments, attEncodingInfo }));
   }
   sendText(ctx, 200, `{"results":[${results.join(',')}]}\n`);
 }
@@ -150,7 +177,7 @@ async function bulkGet(ctx: RequestContext, services: HttpServices): Promise<voi
 async function bulkGetOne(
   db: Awaited<ReturnType<typeof openDatabase>>['db'],
   item: BulkGetItem,
-  options: { revs: boolean; latest: boolean },
+  options: BulkGetOptions,
 ): Promise<string> {
   const wrap = (docs: readonly string[]): string => `{"id":${stringifyJsonValue(item.id ?? null)},"docs":[${docs.join(',')}]}`;
   if (item.id === undefined || item.id === null) return wrap([itemError(null, null, 'bad_request', 'document id missed')]);
@@ -172,7 +199,7 @@ async function bulkGetOne(
   }
   let found: OpenRevsResult[];
   try {
-    found = await db.openRevs(id, wanted, options);
+    found = await db.openRevs(id, wanted, { revs: options.revs, latest: options.latest });
   } catch (error) {
     if (isCouchError(error) && error.status === 404) {
       return wrap([itemError(id, wanted === 'all' ? 'undefined' : formatRev(wanted[0] as Rev), 'not_found', error.reason)]);
@@ -181,5 +208,13 @@ async function bulkGetOne(
   }
   // Without a rev CouchDB lists every leaf, the highest revision first.
   const ordered = wanted === 'all' ? [...found].reverse() : found;
-  return wrap(ordered.map((result) => renderOpenRev(id, result)));
+  const attsSince = attsSinceOf(item.attsSince);
+  const query: AttachmentQuery = {
+    attachments: options.attachments,
+    attEncodingInfo: options.attEncodingInfo,
+    ...(attsSince !== undefined ? { attsSince } : {}),
+  };
+  const rendered: string[] = [];
+  for (const result of ordered) rendered.push(await renderOpenRev(db, id, result, query));
+  return wrap(rendered);
 }

@@ -13,7 +13,6 @@ import { stringifyJson } from '../core/json-write.js';
 import type { Database } from '../db/database.js';
 import { isLocalId } from '../db/names.js';
 import type { DocRevision, OpenRevsResult, ReadOptions } from '../db/read-doc.js';
-import { renderDoc } from '../db/render.js';
 import { readLocal, renderLocal } from '../db/local-docs.js';
 import { openDatabase } from './db-access.js';
 import { acceptsContentType, multipartMixedBody, multipartMixedContentType, newBoundary } from './multipart.js';
@@ -23,6 +22,7 @@ import { absoluteUrl, etagMatches, localEtag, revEtag, sendEmpty } from './route
 import type { DocQuery } from './routes-document-query.js';
 import { parseDocQuery } from './routes-document-query.js';
 import type { HttpServices } from './services.js';
+import { renderDocWithAttachments, sendDocMultipartRelated, wantsMultipartRelated } from './routes-attachment-render.js';
 
 export async function getDocument(ctx: RequestContext, services: HttpServices, docId: string): Promise<void> {
   const { db } = await openDatabase(ctx, services, 'member');
@@ -38,7 +38,12 @@ export async function getDocument(ctx: RequestContext, services: HttpServices, d
   const doc = await readOne(db, docId, query);
   const hasMeta =
     doc.revsInfo !== undefined || doc.conflicts !== undefined || doc.deletedConflicts !== undefined || doc.localSeq !== undefined;
-  sendMaybeCached(ctx, `${renderDoc(doc)}\n`, hasMeta ? undefined : revEtag(doc.rev));
+  const etag = hasMeta ? undefined : revEtag(doc.rev);
+  if (wantsMultipartRelated(ctx, query, doc)) {
+    await sendDocMultipartRelated(ctx, db, doc, query, etag);
+    return;
+  }
+  sendMaybeCached(ctx, `${await renderDocWithAttachments(db, doc, query)}\n`, etag);
 }
 
 /** The revision a plain GET answers; `latest=true` opens the winner whatever `rev` says (CouchDB 3.4). */
@@ -92,21 +97,27 @@ async function sendOpenRevs(
   // local documents have no tree: `all` finds nothing (404), listed revs are all missing
   const results = await db.openRevs(docId, revs, { revs: query.revs, latest: query.latest });
   if (results.length === 0) throw notFound('missing');
+  const rendered = new Map<OpenRevsResult, string>();
+  for (const result of results) if ('ok' in result) rendered.set(result, await renderDocWithAttachments(db, result.ok, query));
   if (acceptsContentType(ctx.header('accept'), 'multipart/mixed')) {
-    sendOpenRevsMultipart(ctx, results);
+    sendOpenRevsMultipart(ctx, results, rendered);
     return;
   }
   const items = results.map((result) =>
-    'ok' in result ? `{"ok":${renderDoc(result.ok)}}` : `{"missing":${stringifyJson(result.missing)}}`,
+    'ok' in result ? `{"ok":${rendered.get(result) ?? ''}}` : `{"missing":${stringifyJson(result.missing)}}`,
   );
   sendText(ctx, 200, `[${items.join(',')}]\n`);
 }
 
-function sendOpenRevsMultipart(ctx: RequestContext, results: readonly OpenRevsResult[]): void {
+function sendOpenRevsMultipart(
+  ctx: RequestContext,
+  results: readonly OpenRevsResult[],
+  rendered: ReadonlyMap<OpenRevsResult, string>,
+): void {
   const boundary = newBoundary();
   const parts = results.map((result) =>
     'ok' in result
-      ? { contentType: 'application/json', body: renderDoc(result.ok) }
+      ? { contentType: 'application/json', body: rendered.get(result) ?? '' }
       : { contentType: 'application/json; error="true"', body: `{"missing":${stringifyJson(result.missing)}}` },
   );
   const body = multipartMixedBody(boundary, parts);

@@ -12,12 +12,13 @@
  *   (GET → 404 `missing`, PUT → 400 `illegal_docid`): this family is the
  *   router's fallback for those paths.
  */
-import { badRequest, dbNotFound, notFound, notImplemented } from '../core/errors.js';
+import { badRequest, dbNotFound, notImplemented } from '../core/errors.js';
 import { validateDocId } from '../db/names.js';
 import { requireContentType } from './body.js';
 import { openDatabase } from './db-access.js';
 import type { RequestContext } from './request.js';
-import type { DocumentTarget, Handler, Route, Router } from './router.js';
+import type { Handler, Route, Router } from './router.js';
+import { attachmentRequest } from './routes-attachment.js';
 import { documentTarget } from './router.js';
 import { absoluteUrl } from './routes-document-common.js';
 import { copyDocument } from './routes-document-copy.js';
@@ -48,20 +49,6 @@ function forDocument(handler: DocumentHandler): Handler {
     }
     await handler(ctx, services, target.docId);
   };
-}
-
-/**
- * Attachments come with the attachments layer; until then a document has
- * none, so reads are 404 once the document exists, writes are refused.
- */
-async function attachmentRequest(ctx: RequestContext, services: HttpServices, target: DocumentTarget): Promise<void> {
-  const { db } = await openDatabase(ctx, services, 'member');
-  if (target.docId.startsWith('_local/')) throw badRequest('_local documents do not accept attachments.');
-  if (ctx.method === 'GET') {
-    await db.getDoc(target.docId);
-    throw notFound('Document is missing attachment');
-  }
-  throw notImplemented('Attachments are not supported yet.');
 }
 
 /**

@@ -16,7 +16,10 @@ import type { DocUpdate } from '../db/document.js';
 import { renderLocal } from '../db/local-docs.js';
 import { validateDbName } from '../db/names.js';
 import type { OpenRevsResult } from '../db/read-doc.js';
-import { renderDoc } from '../db/render.js';
+import { parseSelector } from '../query/selector.js';
+import { selectChangeRows } from '../query/selector-changes.js';
+import { renderDocWithAttachmentData } from '../db/attachments-render.js';
+import type { DocRecord } from '../storage/engine.js';
 import type {
   ChangesBatch,
   ChangesRequest,
@@ -112,15 +115,17 @@ export class LocalEndpoint implements Endpoint {
   }
 
   async changes(request: ChangesRequest): Promise<ChangesBatch> {
-    if (request.selector !== undefined) throw badRequest('selector filters are not supported yet');
+    const selector = request.selector === undefined ? undefined : parseSelector(request.selector);
     const db = await this.db();
     const since = localSeq(request.since);
     const docIds = request.docIds;
     const read = async (from: number): Promise<ChangesBatch> => {
       const query = { since: from, limit: request.limit, style: request.style ?? 'all_docs' } as const;
       const page = docIds === undefined ? await db.changes(query) : await db.changesOfDocs(docIds, query);
+      // A selector keeps the leaves that match; `lastSeq` still covers every change examined.
+      const rows = selector === undefined ? page.rows : await selectChangeRows(db, selector, page.rows);
       return {
-        rows: page.rows.map((row) => ({ seq: row.seq, id: row.id, changes: row.changes, deleted: row.deleted })),
+        rows: rows.map((row) => ({ seq: row.seq, id: row.id, changes: row.changes, deleted: row.deleted })),
         lastSeq: page.lastSeq,
       };
     };
@@ -149,8 +154,9 @@ export class LocalEndpoint implements Endpoint {
     const byId = new Map(ids.map((id, index) => [id, records[index]] as const));
     const results: FetchedRevision[] = [];
     for (const request of requests) {
-      const answer = await db.openRevsOf(byId.get(request.id), request.id, [parseRev(request.rev)], { revs: true, latest: true });
-      for (const entry of answer) results.push(fetched(request.id, entry));
+      const record = byId.get(request.id);
+      const answer = await db.openRevsOf(record, request.id, [parseRev(request.rev)], { revs: true, latest: true });
+      for (const entry of answer) results.push(await fetched(db, record, request.id, entry, request.attsSince));
     }
     return results;
   }
@@ -159,10 +165,13 @@ export class LocalEndpoint implements Endpoint {
     return (await this.db()).pendingAfter(localSeq(since));
   }
 
-  async openRevs(id: string, revs: readonly string[]): Promise<FetchedRevision[]> {
+  async openRevs(id: string, revs: readonly string[], attsSince: readonly string[] = []): Promise<FetchedRevision[]> {
     const db = await this.db();
     const answer = await db.openRevs(id, revs.map((rev) => parseRev(rev)), { revs: true, latest: true });
-    return answer.map((entry) => fetched(id, entry));
+    const record = await db.record(id);
+    const results: FetchedRevision[] = [];
+    for (const entry of answer) results.push(await fetched(db, record, id, entry, attsSince));
+    return results;
   }
 
   async bulkDocs(docs: readonly JsonObject[]): Promise<WriteFailure[]> {
@@ -194,9 +203,17 @@ export class LocalEndpoint implements Endpoint {
   }
 }
 
-function fetched(id: string, entry: OpenRevsResult): FetchedRevision {
+/** A fetched revision with its attachments' data inline (but those the target has, per `attsSince`). */
+async function fetched(
+  db: Database,
+  record: DocRecord | undefined,
+  id: string,
+  entry: OpenRevsResult,
+  attsSince: readonly string[] = [],
+): Promise<FetchedRevision> {
   if ('missing' in entry) return { ok: false, id, rev: entry.missing, error: 'not_found', reason: 'missing' };
-  return { ok: true, doc: asObject(parseJson(renderDoc(entry.ok))) };
+  const since = attsSince.map((rev) => parseRev(rev));
+  return { ok: true, doc: asObject(parseJson(await renderDocWithAttachmentData(db.store, record, entry.ok, since))) };
 }
 
 function failure(doc: JsonObject, error: string, reason: string): WriteFailure {

@@ -8,6 +8,7 @@
  * The factory is called once per test and must return a fresh, empty engine.
  */
 import { describe } from 'node:test';
+import { registerAttachmentTests } from './compliance/attachments.js';
 import { registerDatabaseTests } from './compliance/databases.js';
 import { registerDocumentTests } from './compliance/documents.js';
 import { registerMaintenanceTests } from './compliance/maintenance.js';
@@ -20,5 +21,6 @@ export function runEngineCompliance(label: string, factory: EngineFactory): void
     registerDatabaseTests(factory);
     registerDocumentTests(factory);
     registerMaintenanceTests(factory);
+    registerAttachmentTests(factory);
   });
 }

@@ -9,6 +9,9 @@
  *   exactly one entry per document, at that sequence, as in CouchDB);
  * - revision bodies keyed by (doc id, revision), as JSON text in CouchDB's output
  *   form without the special `_` members, plus attachment metadata;
+ * - attachment data keyed by (doc id, digest): stored once however many
+ *   revisions of the document name it, written with the revision that brings
+ *   it, dropped by compaction once no stored revision body names it;
  * - `_local` documents (no tree);
  * - database properties (revs limit, security object, purge bookkeeping).
  *
@@ -83,8 +86,19 @@ export interface RevisionBody {
   readonly rev: string;
   /** The body without special members, as JSON text in CouchDB's output form. */
   readonly json: string;
-  /** Attachment metadata as JSON text (`{}` for none); bodies come later. */
+  /**
+   * Attachment metadata as JSON text (`{}` for none): an object of
+   * `{"content_type","revpos","digest","length",…}` members, as `db/` wrote it.
+   * Every `"digest"` member names attachment data of the document; the engine
+   * reads only those, to know which data compaction keeps.
+   */
   readonly attachmentsJson: string;
+}
+
+/** Attachment bytes as stored (possibly gzip-encoded), under their digest (`md5-<base64>`). */
+export interface AttachmentBlob {
+  readonly digest: string;
+  readonly bytes: Uint8Array;
 }
 
 /** A document change for `write`: the new record and the bodies it adds. */
@@ -95,6 +109,11 @@ export interface DocWrite {
   readonly deleted: boolean;
   /** Bodies of revisions new to the tree. */
   readonly newBodies: readonly RevisionBody[];
+  /**
+   * Attachment data the new bodies name, stored in the same transaction; data
+   * the document already has under the same digest is kept as it is.
+   */
+  readonly newAttachments?: readonly AttachmentBlob[];
   /**
    * Revisions dropped from the tree by stemming: their bodies may be removed
    * now or at compaction (readers never ask for revisions outside the tree).
@@ -187,6 +206,8 @@ export interface DatabaseStore {
   getDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]>;
   /** Bodies of the given revisions of one document that are still stored. */
   getBodies(id: string, revs: readonly string[]): Promise<Map<string, RevisionBody>>;
+  /** A document's attachment data stored under `digest`, or undefined. */
+  getAttachmentData(id: string, digest: string): Promise<Uint8Array | undefined>;
   /** Records in id order (code points), for `_all_docs`; includes deleted documents. */
   scanDocs(options: IdRangeOptions): Promise<DocRecord[]>;
   /**
@@ -221,7 +242,10 @@ export interface DatabaseStore {
   purge(requests: readonly PurgeRequest[]): Promise<{ purgeSeq: number; updateSeq: number }>;
   purgedInfos(): Promise<PurgedInfo[]>;
 
-  /** Drops bodies of revisions that are not leaves of their tree (or no longer in it). */
+  /**
+   * Drops bodies of revisions that are not leaves of their tree (or no longer
+   * in it), then attachment data that no remaining body names.
+   */
   compact(): Promise<void>;
 
   /** Gives up this handle; the engine may keep or release resources. */

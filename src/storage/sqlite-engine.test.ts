@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { runEngineCompliance } from './compliance.js';
 import { defaultProperties, firstRevision, hash, linearTree, docWrite, body } from './compliance/fixtures.js';
 import { SqliteEngine } from './sqlite-engine.js';
+import { databaseSchemaVersion } from './sqlite/schema.js';
 
 function temporaryDir(): string {
   return mkdtempSync(join(tmpdir(), 'settee-sqlite-'));
@@ -205,7 +206,7 @@ test('database files use WAL, incremental vacuum and a schema version', async ()
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('auto_vacuum', { simple: true }), 2);
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('user_version', { simple: true }), databaseSchemaVersion);
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     } finally {
       db.close();

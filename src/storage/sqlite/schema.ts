@@ -4,21 +4,30 @@
  *
  * A database file:
  * - `docs`: one row per document. Its rowid *is* the document's sequence, so the
- *   table itself is the by-sequence index and a unique index on `id` is the
- *   by-id index (a change moves the row to a new rowid). A partial index on
- *   the ids of live documents serves `countDocsBefore`.
- * - `bodies`: revision bodies, keyed by (id, rev); a rowid table because bodies
+ *   table itself is the by-sequence index and an index on `id` the by-id
+ *   index. A change moves the row to a new rowid: the write path deletes the
+ *   old row by seq and inserts the new one. The index is not UNIQUE (one
+ *   writer per database keeps one row per id) so that writing a live document
+ *   maintains one id-keyed index, not two: with random ids, each such index
+ *   dirties a random page per document. A partial index holds the ids of
+ *   tombstones (usually few): `countDocsBefore` counts all ids before a key
+ *   and subtracts the tombstones.
+ * - `bodies`: revision bodies under increasing rowids (appends touch the last
+ *   page only); the document row's `body_refs` maps each stored revision to
+ *   its body's rowid and size (see doc-state.ts). A rowid table because bodies
  *   can be megabytes and WITHOUT ROWID tables want small rows.
  * - `locals`: `_local` documents (small, WITHOUT ROWID).
  * - `meta`: one row of counters and properties, kept current inside every
  *   write transaction so `info()` never counts.
  * - `purged_infos`: the most recent purges, by purge sequence.
+ * - `attachments`: attachment data per (document, digest) (attachments.ts).
  *
  * `PRAGMA user_version` holds the schema version for future migrations.
  */
 import Database from 'better-sqlite3';
+import { createAttachmentsSchema } from './attachments.js';
 
-export const databaseSchemaVersion = 1;
+export const databaseSchemaVersion = 2;
 export const catalogSchemaVersion = 1;
 
 /** Pages SQLite may cache per connection, as KiB (negative = KiB in SQLite). */
@@ -92,20 +101,20 @@ export function createDatabaseSchema(db: Database.Database, meta: InitialMeta): 
       );
       CREATE TABLE docs (
         seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        tree TEXT NOT NULL,
-        winning_rev TEXT NOT NULL,
-        deleted INTEGER NOT NULL,
-        active_bytes INTEGER NOT NULL
-      );
-      -- Live documents by id: _all_docs offsets count them without the tombstones.
-      CREATE INDEX docs_live_id ON docs (id) WHERE deleted = 0;
-      CREATE TABLE bodies (
         id TEXT NOT NULL,
-        rev TEXT NOT NULL,
+        deleted INTEGER NOT NULL,
+        winning_rev TEXT NOT NULL,
+        tree TEXT NOT NULL,
+        active_bytes INTEGER NOT NULL,
+        body_refs TEXT NOT NULL
+      );
+      CREATE INDEX docs_id ON docs (id);
+      -- _all_docs offsets count live ids: all ids minus these.
+      CREATE INDEX docs_deleted_id ON docs (id, deleted) WHERE deleted != 0;
+      CREATE TABLE bodies (
+        rowid INTEGER PRIMARY KEY,
         json TEXT NOT NULL,
-        attachments_json TEXT NOT NULL,
-        PRIMARY KEY (id, rev)
+        attachments_json TEXT NOT NULL
       );
       CREATE TABLE locals (
         id TEXT PRIMARY KEY,
@@ -118,6 +127,7 @@ export function createDatabaseSchema(db: Database.Database, meta: InitialMeta): 
         revs TEXT NOT NULL
       );
     `);
+    createAttachmentsSchema(db);
     db.prepare(
       `INSERT INTO meta (singleton, update_seq, purge_seq, doc_count, doc_del_count, active_bytes,
          revs_limit, security_json, purged_infos_limit, uuid, created_micros)

@@ -24,14 +24,19 @@ import type {
 import type { CatalogEntry } from './catalog.js';
 import type { Connection } from './pool.js';
 import { idRangeSql } from './ranges.js';
+import { compactAttachmentsChunk, putAttachments, readAttachment } from './attachments.js';
 import { decodeTree } from './tree-codec.js';
+import { dataVersion, decodeBodyRefs, rememberStates, takeStates, type RowState } from './doc-state.js';
 import {
+  addBodies,
   compactChunk,
+  currentState,
+  deleteAllBodies,
   deleteBodies,
-  putRecord,
+  insertRecord,
   readMeta,
   readTotals,
-  subtractCurrent,
+  removeRow,
   trimPurgedInfos,
   writeTotals,
 } from './updates.js';
@@ -44,18 +49,13 @@ export interface StoreHost {
   fileBytes(entry: CatalogEntry, connection: Connection): number;
 }
 
-interface DocRow {
-  seq: number;
-  id: string;
-  tree: string;
-  winning_rev: string;
-  deleted: number;
-}
+/** A record's columns, read with `.raw()` (arrays: no object per row from the driver). */
+type DocRow = readonly [seq: number, id: string, tree: string, winningRev: string, deleted: number, ...unknown[]];
 
 const docColumns = 'seq, id, tree, winning_rev, deleted';
 
 function toRecord(row: DocRow): DocRecord {
-  return { id: row.id, tree: decodeTree(row.tree), winningRev: row.winning_rev, deleted: row.deleted !== 0, seq: row.seq };
+  return { id: row[1], tree: decodeTree(row[2]), winningRev: row[3], deleted: row[4] !== 0, seq: row[0] };
 }
 
 export class SqliteDatabaseStore implements DatabaseStore {
@@ -114,45 +114,71 @@ export class SqliteDatabaseStore implements DatabaseStore {
 
   async getDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
     return this.#use((connection) => {
-      const statement = connection.statement(`SELECT ${docColumns} FROM docs WHERE id = ?`);
-      return ids.map((id) => {
-        const row = statement.get(id) as DocRow | undefined;
-        return row === undefined ? undefined : toRecord(row);
+      // The write path's columns too: the writer reads records just before
+      // writing them, and the write then needs not read the rows again.
+      const statement = connection
+        .statement(`SELECT ${docColumns}, active_bytes, body_refs FROM docs WHERE id = ?`)
+        .raw(true);
+      const version = dataVersion(connection);
+      const states = new Map<string, RowState | null>();
+      const records = ids.map((id) => {
+        const row = statement.get(id) as [number, string, string, string, number, number, string] | undefined;
+        if (row === undefined) {
+          states.set(id, null);
+          return undefined;
+        }
+        states.set(id, { seq: row[0], deleted: row[4] !== 0, activeBytes: row[5], bodyRefsText: row[6] });
+        return toRecord(row);
       });
+      rememberStates(connection, version, states);
+      return records;
     });
   }
 
   async getBodies(id: string, revs: readonly string[]): Promise<Map<string, RevisionBody>> {
     return this.#use((connection) => {
-      const statement = connection.statement('SELECT json, attachments_json FROM bodies WHERE id = ? AND rev = ?');
       const bodies = new Map<string, RevisionBody>();
+      const refsText = connection.statement('SELECT body_refs FROM docs WHERE id = ?').pluck().get(id) as
+        | string
+        | undefined;
+      if (refsText === undefined || revs.length === 0) return bodies;
+      const refs = decodeBodyRefs(refsText);
+      const statement = connection.statement('SELECT json, attachments_json FROM bodies WHERE rowid = ?').raw(true);
       for (const rev of revs) {
-        const row = statement.get(id, rev) as { json: string; attachments_json: string } | undefined;
-        if (row !== undefined) bodies.set(rev, { rev, json: row.json, attachmentsJson: row.attachments_json });
+        const ref = refs.get(rev);
+        const row = ref === undefined ? undefined : (statement.get(ref.rowid) as [string, string] | undefined);
+        if (row !== undefined) bodies.set(rev, { rev, json: row[0], attachmentsJson: row[1] });
       }
       return bodies;
     });
+  }
+
+  async getAttachmentData(id: string, digest: string): Promise<Uint8Array | undefined> {
+    return this.#use((connection) => readAttachment(connection, id, digest));
   }
 
   async scanDocs(options: IdRangeOptions): Promise<DocRecord[]> {
     return this.#use((connection) => {
       const range = idRangeSql('id', options);
       const sql = `SELECT ${docColumns} FROM docs ${range.where} ORDER BY id ${range.order} LIMIT ? OFFSET ?`;
-      const rows = connection.statement(sql).all(...range.params, options.limit, options.skip ?? 0) as DocRow[];
+      const rows = connection.statement(sql).raw(true).all(...range.params, options.limit, options.skip ?? 0) as DocRow[];
       return rows.map(toRecord);
     });
   }
 
   async countDocsBefore(key: string, descending: boolean): Promise<number> {
     return this.#use((connection) => {
-      const sql = `SELECT count(*) AS n FROM docs WHERE id ${descending ? '>' : '<'} ? AND deleted = 0`;
-      return (connection.statement(sql).get(key) as { n: number }).n;
+      // Both counts walk an index of ids only (docs_id, docs_deleted_id).
+      const before = descending ? '>' : '<';
+      const sql = `SELECT (SELECT count(*) FROM docs WHERE id ${before} ?)
+        - (SELECT count(*) FROM docs WHERE id ${before} ? AND deleted != 0)`;
+      return connection.statement(sql).pluck().get(key, key) as number;
     });
   }
 
   async countChanges(since: number): Promise<number> {
     return this.#use(
-      (connection) => (connection.statement('SELECT count(*) AS n FROM docs WHERE seq > ?').get(since) as { n: number }).n,
+      (connection) => connection.statement('SELECT count(*) FROM docs WHERE seq > ?').pluck().get(since) as number,
     );
   }
 
@@ -162,14 +188,17 @@ export class SqliteDatabaseStore implements DatabaseStore {
       if (options.descending !== true) {
         rows = connection
           .statement(`SELECT ${docColumns} FROM docs WHERE seq > ? ORDER BY seq LIMIT ?`)
+          .raw(true)
           .all(options.since, options.limit) as DocRow[];
       } else if (options.since === 0) {
         rows = connection
           .statement(`SELECT ${docColumns} FROM docs ORDER BY seq DESC LIMIT ?`)
+          .raw(true)
           .all(options.limit) as DocRow[];
       } else {
         rows = connection
           .statement(`SELECT ${docColumns} FROM docs WHERE seq < ? ORDER BY seq DESC LIMIT ?`)
+          .raw(true)
           .all(options.since, options.limit) as DocRow[];
       }
       return rows.map(toRecord);
@@ -179,16 +208,15 @@ export class SqliteDatabaseStore implements DatabaseStore {
   async write(batch: WriteBatch): Promise<WriteResult> {
     return this.#use((connection) =>
       connection.db.transaction(() => {
+        const memo = takeStates(connection);
         const totals = readTotals(connection);
-        const insertBody = connection.statement(
-          'INSERT OR IGNORE INTO bodies (id, rev, json, attachments_json) VALUES (?, ?, ?, ?)',
-        );
         const seqs: number[] = [];
         for (const doc of batch.docs) {
-          subtractCurrent(connection, doc.id, totals);
-          deleteBodies(connection, doc.id, doc.removedRevs);
-          for (const body of doc.newBodies) insertBody.run(doc.id, body.rev, body.json, body.attachmentsJson);
-          seqs.push(putRecord(connection, doc, doc.newBodies, totals));
+          const refs = removeRow(connection, currentState(connection, memo, doc.id), totals);
+          deleteBodies(connection, refs, doc.removedRevs);
+          addBodies(connection, refs, doc.newBodies);
+          putAttachments(connection, doc.id, doc.newAttachments);
+          seqs.push(insertRecord(connection, doc, refs, totals));
         }
         if (seqs.length > 0) writeTotals(connection, totals);
         return { seqs, updateSeq: totals.updateSeq };
@@ -223,17 +251,18 @@ export class SqliteDatabaseStore implements DatabaseStore {
   async purge(requests: readonly PurgeRequest[]): Promise<{ purgeSeq: number; updateSeq: number }> {
     return this.#use((connection) =>
       connection.db.transaction(() => {
+        const memo = takeStates(connection);
         const totals = readTotals(connection);
         let purgeSeq = readMeta(connection).purge_seq;
         const recordPurge = connection.statement('INSERT INTO purged_infos (purge_seq, id, revs) VALUES (?, ?, ?)');
         for (const request of requests) {
-          subtractCurrent(connection, request.id, totals);
-          deleteBodies(connection, request.id, request.purgedRevs);
+          const refs = removeRow(connection, currentState(connection, memo, request.id), totals);
+          deleteBodies(connection, refs, request.purgedRevs);
           if (request.record === null) {
-            connection.statement('DELETE FROM docs WHERE id = ?').run(request.id);
+            deleteAllBodies(connection, refs);
           } else {
-            deleteBodies(connection, request.id, request.record.removedRevs);
-            putRecord(connection, request.record, [], totals);
+            deleteBodies(connection, refs, request.record.removedRevs);
+            insertRecord(connection, request.record, refs, totals);
           }
           purgeSeq += 1;
           recordPurge.run(purgeSeq, request.id, JSON.stringify(request.purgedRevs));
@@ -263,10 +292,16 @@ export class SqliteDatabaseStore implements DatabaseStore {
    * then hands the freed pages back to the file system.
    */
   async compact(): Promise<void> {
-    let afterId: string | undefined;
+    let afterSeq: number | undefined = 0;
     for (;;) {
-      afterId = this.#use((connection) => compactChunk(connection, afterId));
-      if (afterId === undefined) break;
+      const from: number = afterSeq;
+      afterSeq = this.#use((connection) => compactChunk(connection, from));
+      if (afterSeq === undefined) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    for (let afterId: string | undefined = ''; afterId !== undefined; ) {
+      const from: string = afterId;
+      afterId = this.#use((connection) => compactAttachmentsChunk(connection, from));
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.#use((connection) => {

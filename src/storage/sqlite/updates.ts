@@ -1,9 +1,11 @@
 /**
  * The write paths of a SQLite database store: the running totals kept in the
- * `meta` row, record replacement, body removal and compaction of one chunk.
+ * `meta` row, record replacement, body storage and removal, and compaction of
+ * one chunk.
  * Every function here runs inside a transaction its caller opened.
  */
 import type { DocWrite, RevisionBody } from '../engine.js';
+import { decodeBodyRefs, encodeBodyRefs, forgetStates, noBodyRefs, type BodyRef, type RowState } from './doc-state.js';
 import type { Connection } from './pool.js';
 import { decodeTree, encodeTree, leafRevs } from './tree-codec.js';
 
@@ -51,54 +53,88 @@ export function writeTotals(connection: Connection, totals: Totals): void {
     .run(totals.updateSeq, totals.docCount, totals.docDelCount, totals.activeBytes);
 }
 
-/** Takes a document's current record out of the totals (it is about to be replaced or removed). */
-export function subtractCurrent(connection: Connection, id: string, totals: Totals): void {
-  const row = connection.statement('SELECT deleted, active_bytes FROM docs WHERE id = ?').get(id) as
-    | { deleted: number; active_bytes: number }
-    | undefined;
-  if (row === undefined) return;
-  if (row.deleted !== 0) totals.docDelCount -= 1;
-  else totals.docCount -= 1;
-  totals.activeBytes -= row.active_bytes;
+/**
+ * A document's current row, from the memo a read left (doc-state.ts) or read
+ * now; `null` if the document has none.
+ */
+export function currentState(
+  connection: Connection,
+  memo: ReadonlyMap<string, RowState | null>,
+  id: string,
+): RowState | null {
+  const remembered = memo.get(id);
+  if (remembered !== undefined) return remembered;
+  const row = connection
+    .statement('SELECT seq, deleted, active_bytes, body_refs FROM docs WHERE id = ?')
+    .raw(true)
+    .get(id) as [number, number, number, string] | undefined;
+  return row === undefined ? null : { seq: row[0], deleted: row[1] !== 0, activeBytes: row[2], bodyRefsText: row[3] };
 }
 
-/** Stores a record at the next sequence, replacing the document's previous row. */
-export function putRecord(
+/** Removes a document's current row and takes it out of the totals; returns its body refs. */
+export function removeRow(connection: Connection, state: RowState | null, totals: Totals): Map<string, BodyRef> {
+  if (state === null) return new Map();
+  connection.statement('DELETE FROM docs WHERE seq = ?').run(state.seq);
+  if (state.deleted) totals.docDelCount -= 1;
+  else totals.docCount -= 1;
+  totals.activeBytes -= state.activeBytes;
+  return state.bodyRefsText === noBodyRefs ? new Map() : decodeBodyRefs(state.bodyRefsText);
+}
+
+/** Stores bodies not stored yet (a body already stored is kept as it is). */
+export function addBodies(connection: Connection, refs: Map<string, BodyRef>, bodies: readonly RevisionBody[]): void {
+  if (bodies.length === 0) return;
+  const insert = connection.statement('INSERT INTO bodies (json, attachments_json) VALUES (?, ?)');
+  for (const body of bodies) {
+    if (refs.has(body.rev)) continue;
+    const rowid = Number(insert.run(body.json, body.attachmentsJson).lastInsertRowid);
+    refs.set(body.rev, { rowid, bytes: Buffer.byteLength(body.json) + Buffer.byteLength(body.attachmentsJson) });
+  }
+}
+
+/** Deletes the stored bodies of the given revisions (those not stored are ignored). */
+export function deleteBodies(connection: Connection, refs: Map<string, BodyRef>, revs: Iterable<string>): void {
+  const remove = connection.statement('DELETE FROM bodies WHERE rowid = ?');
+  for (const rev of revs) {
+    const ref = refs.get(rev);
+    if (ref === undefined) continue;
+    remove.run(ref.rowid);
+    refs.delete(rev);
+  }
+}
+
+/** Deletes every body a document still has. */
+export function deleteAllBodies(connection: Connection, refs: Map<string, BodyRef>): void {
+  deleteBodies(connection, refs, [...refs.keys()]);
+}
+
+/** Stores a record at the next sequence (its previous row must be removed already). */
+export function insertRecord(
   connection: Connection,
   record: Omit<DocWrite, 'newBodies' | 'removedRevs'>,
-  newBodies: readonly RevisionBody[],
+  refs: ReadonlyMap<string, BodyRef>,
   totals: Totals,
 ): number {
   const treeText = encodeTree(record.tree);
-  const activeBytes = Buffer.byteLength(treeText) + winningBodyBytes(connection, record, newBodies);
+  const activeBytes = Buffer.byteLength(treeText) + (refs.get(record.winningRev)?.bytes ?? 0);
   totals.updateSeq += 1;
   connection
-    .statement('INSERT OR REPLACE INTO docs (seq, id, tree, winning_rev, deleted, active_bytes) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(totals.updateSeq, record.id, treeText, record.winningRev, record.deleted ? 1 : 0, activeBytes);
+    .statement(
+      'INSERT INTO docs (seq, id, deleted, winning_rev, tree, active_bytes, body_refs) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
+    .run(
+      totals.updateSeq,
+      record.id,
+      record.deleted ? 1 : 0,
+      record.winningRev,
+      treeText,
+      activeBytes,
+      refs.size === 0 ? noBodyRefs : encodeBodyRefs(refs),
+    );
   if (record.deleted) totals.docDelCount += 1;
   else totals.docCount += 1;
   totals.activeBytes += activeBytes;
   return totals.updateSeq;
-}
-
-export function winningBodyBytes(
-  connection: Connection,
-  record: { id: string; winningRev: string },
-  newBodies: readonly RevisionBody[],
-): number {
-  const body = newBodies.find((candidate) => candidate.rev === record.winningRev);
-  if (body !== undefined) return Buffer.byteLength(body.json) + Buffer.byteLength(body.attachmentsJson);
-  const row = connection
-    .statement(
-      'SELECT length(CAST(json AS BLOB)) + length(CAST(attachments_json AS BLOB)) AS bytes FROM bodies WHERE id = ? AND rev = ?',
-    )
-    .get(record.id, record.winningRev) as { bytes: number } | undefined;
-  return row?.bytes ?? 0;
-}
-
-export function deleteBodies(connection: Connection, id: string, revs: readonly string[]): void {
-  const statement = connection.statement('DELETE FROM bodies WHERE id = ? AND rev = ?');
-  for (const rev of revs) statement.run(id, rev);
 }
 
 export function trimPurgedInfos(connection: Connection): void {
@@ -106,30 +142,29 @@ export function trimPurgedInfos(connection: Connection): void {
   connection.statement('DELETE FROM purged_infos WHERE purge_seq <= ?').run(meta.purge_seq - meta.purged_infos_limit);
 }
 
-/** Compacts the bodies of the next chunk of documents; returns the last id done, or undefined at the end. */
-export function compactChunk(connection: Connection, afterId: string | undefined): string | undefined {
+/**
+ * Compacts the bodies of the next chunk of documents, in sequence order;
+ * returns the last seq done, or undefined at the end. A document written
+ * meanwhile moves to a higher seq, so the walk still reaches it.
+ */
+export function compactChunk(connection: Connection, afterSeq: number): number | undefined {
   return connection.db.transaction(() => {
-    const ids = (
-      afterId === undefined
-        ? connection.statement('SELECT DISTINCT id FROM bodies ORDER BY id LIMIT ?').all(compactionDocsPerChunk)
-        : connection
-            .statement('SELECT DISTINCT id FROM bodies WHERE id > ? ORDER BY id LIMIT ?')
-            .all(afterId, compactionDocsPerChunk)
-    ) as { id: string }[];
-    for (const { id } of ids) {
-      const row = connection.statement('SELECT tree FROM docs WHERE id = ?').get(id) as { tree: string } | undefined;
-      if (row === undefined) {
-        connection.statement('DELETE FROM bodies WHERE id = ?').run(id);
-        continue;
-      }
-      const leaves = leafRevs(decodeTree(row.tree));
-      const revs = connection.statement('SELECT rev FROM bodies WHERE id = ?').all(id) as { rev: string }[];
-      deleteBodies(
-        connection,
-        id,
-        revs.map((body) => body.rev).filter((rev) => !leaves.has(rev)),
-      );
+    forgetStates(connection);
+    const rows = connection
+      .statement('SELECT seq, tree, body_refs FROM docs WHERE seq > ? ORDER BY seq LIMIT ?')
+      .raw(true)
+      .all(afterSeq, compactionDocsPerChunk) as [number, string, string][];
+    const update = connection.statement('UPDATE docs SET body_refs = ? WHERE seq = ?');
+    for (const [seq, treeText, refsText] of rows) {
+      const refs = decodeBodyRefs(refsText);
+      if (refs.size <= 1) continue;
+      const leaves = leafRevs(decodeTree(treeText));
+      const dropped = [...refs.keys()].filter((rev) => !leaves.has(rev));
+      if (dropped.length === 0) continue;
+      deleteBodies(connection, refs, dropped);
+      update.run(encodeBodyRefs(refs), seq);
     }
-    return ids.length < compactionDocsPerChunk ? undefined : ids[ids.length - 1]?.id;
+    const last = rows[rows.length - 1];
+    return rows.length < compactionDocsPerChunk || last === undefined ? undefined : last[0];
   }).immediate();
 }
