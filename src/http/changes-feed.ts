@@ -26,6 +26,7 @@ import { renderDoc } from '../db/render.js';
 import type { DocRecord } from '../storage/engine.js';
 import type { ChangesStyle } from './changes-params.js';
 import type { FeedFilter } from './changes-filter.js';
+import { selectedRevs } from './changes-filter.js';
 import { stringifyJsonValue } from './json.js';
 
 export interface FeedOptions {
@@ -93,7 +94,11 @@ export class ChangesReader {
     const picked = this.#options.filter.kind === 'doc_ids' ? await this.#readIds(this.#options.filter.ids, want) : await this.#scan(want);
     if (picked.atEnd && !this.#options.descending) this.#cursor = Math.max(this.#cursor, head);
     const rows: RenderedRow[] = [];
-    for (const record of picked.records) rows.push(await this.#render(record));
+    for (const record of picked.records) {
+      const revs = await selectedRevs(this.#db, this.#options.filter, record, this.#options.style);
+      if (revs !== undefined && revs.length === 0) continue;
+      rows.push(await this.#render(record, revs));
+    }
     this.#remaining -= rows.length;
     return { rows, atEnd: picked.atEnd || this.#remaining <= 0 };
   }
@@ -131,12 +136,13 @@ export class ChangesReader {
     return { records, atEnd };
   }
 
-  async #render(record: DocRecord): Promise<RenderedRow> {
+  /** `revs`: the leaves a `_selector` filter let through (default: all of them). */
+  async #render(record: DocRecord, revs?: readonly string[]): Promise<RenderedRow> {
     const index = this.#rowsSent;
     this.#rowsSent += 1;
     const interval = this.#options.seqInterval;
     const seq = interval === undefined || (this.#options.limit - index) % interval === 0 ? record.seq : null;
-    let json = `{"seq":${seq === null ? 'null' : String(seq)},"id":${stringifyJsonValue(record.id)},"changes":${changesJson(record, this.#options.style)}`;
+    let json = `{"seq":${seq === null ? 'null' : String(seq)},"id":${stringifyJsonValue(record.id)},"changes":${changesJson(record, this.#options.style, revs)}`;
     if (record.deleted) json += ',"deleted":true';
     if (this.#options.includeDocs) {
       const doc = await this.#db.readRecord(record, this.#options.conflicts ? { conflicts: true } : {});
@@ -162,9 +168,10 @@ function isDesignRecord(record: DocRecord): boolean {
 }
 
 /** `changes`: the winner, or with `all_docs` every leaf in CouchDB's order (live first, then newest). */
-function changesJson(record: DocRecord, style: ChangesStyle): string {
+function changesJson(record: DocRecord, style: ChangesStyle, revs?: readonly string[]): string {
   if (style === 'main_only') return `[{"rev":${stringifyJsonValue(record.winningRev)}}]`;
-  const sorted = leaves(record.tree).sort((a, b) => {
+  const kept = revs === undefined ? leaves(record.tree) : leaves(record.tree).filter((leaf) => revs.includes(`${leaf.pos}-${leaf.hash}`));
+  const sorted = kept.sort((a, b) => {
     if (a.deleted !== b.deleted) return a.deleted ? 1 : -1;
     return -compareRevs(a, b);
   });

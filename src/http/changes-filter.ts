@@ -1,15 +1,21 @@
 /**
  * `_changes?filter=`: CouchDB's `couch_changes:configure_filter`, with its
  * error texts. Built in here: `_doc_ids` (ids from `doc_ids` in a POST body
- * or a JSON `doc_ids` query parameter) and `_design`. `_selector`, `_view`
- * and JavaScript filters (`ddoc/name`) are validated exactly as CouchDB does
- * (so request errors match) and then answered 501 until the query engine
- * (Mango, views, the JavaScript sandbox) lands.
+ * or a JSON `doc_ids` query parameter), `_design` and `_selector` (a Mango
+ * selector in the POST body, matched against each change's winning revision,
+ * or every leaf with `style=all_docs`). `_view` and JavaScript filters
+ * (`ddoc/name`) are validated exactly as CouchDB does (so request errors
+ * match) and then answered 501 until views and the JavaScript sandbox land.
  */
-import { badRequest, notFound, notImplemented } from '../core/errors.js';
+import { badRequest, isCouchError, notFound, notImplemented } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
 import type { Database } from '../db/database.js';
+import { parseSelector } from '../query/selector.js';
+import { matchingRevs } from '../query/selector-changes.js';
+import type { Selector } from '../query/selector.js';
+import type { DocRecord } from '../storage/engine.js';
+import type { ChangesStyle } from './changes-params.js';
 import { parseJsonText } from './json.js';
 import { jsonParam } from './query.js';
 import type { QueryParams } from './query.js';
@@ -17,7 +23,8 @@ import type { QueryParams } from './query.js';
 export type FeedFilter =
   | { readonly kind: 'all' }
   | { readonly kind: 'doc_ids'; readonly ids: readonly string[] }
-  | { readonly kind: 'design' };
+  | { readonly kind: 'design' }
+  | { readonly kind: 'selector'; readonly selector: Selector };
 
 export interface FilterRequest {
   /** The effective method: `POST` reads `doc_ids`/`selector` from the body. */
@@ -37,7 +44,7 @@ export async function resolveFilter(name: string, request: FilterRequest, db: Da
     if (request.method !== 'POST') throw badRequest('Selector must be specified in POST payload');
     const selector = request.body?.['selector'];
     if (!isJsonObject(selector)) throw badRequest('Selector error: expected a JSON object');
-    throw notImplemented('The `_selector` changes filter is not supported yet.');
+    return { kind: 'selector', selector: changesSelector(selector) };
   }
   if (name === '_view') {
     const view = request.query.get('view');
@@ -52,6 +59,31 @@ export async function resolveFilter(name: string, request: FilterRequest, db: Da
   if (parts === undefined) throw badRequest('`filter` must be of the form `designname/filtername`');
   await requireDesignMember(db, parts.design, ['filters', parts.member]);
   throw notImplemented('JavaScript changes filters are not supported yet.');
+}
+
+/** `couch_changes:check_selector`: Mango's errors become 400 `bad_request` with the same reason. */
+function changesSelector(source: JsonObject): Selector {
+  try {
+    return parseSelector(source);
+  } catch (error) {
+    if (isCouchError(error) && error.status === 400) throw badRequest(error.reason);
+    throw error;
+  }
+}
+
+/**
+ * For a `_selector` feed, the revisions of `record` that match: the winner,
+ * or with `all_docs` every leaf (CouchDB lists only the matching ones). An
+ * empty list skips the row. Undefined for every other filter.
+ */
+export async function selectedRevs(
+  db: Database,
+  filter: FeedFilter,
+  record: DocRecord,
+  style: ChangesStyle,
+): Promise<readonly string[] | undefined> {
+  if (filter.kind !== 'selector') return undefined;
+  return matchingRevs(db, filter.selector, record, style);
 }
 
 function docIds(request: FilterRequest): string[] {

@@ -108,9 +108,6 @@ export class ReplicationService {
     const source = buildEndpoint(request.source, request, context);
     const target = buildEndpoint(request.target, request, context);
     if (parsed.kind === 'cancel') return this.cancel(this.scheduler.idOf({ source, target, request }).id, caller);
-    if (request.options.selector !== undefined && request.source.kind === 'local') {
-      throw notImplemented('Selector replication from a database of this server needs the Mango engine, which is not available yet.');
-    }
     await this.authorize(request, caller);
     const job = this.scheduler.add({
       request,

@@ -207,7 +207,6 @@ test('filters that need the query engine: CouchDB request errors, then 501', asy
     assert.deepEqual([response.status, response.json], [status, body], query);
   }
   for (const [query, request] of [
-    ['filter=_selector', { method: 'POST', body: { selector: { type: 'x' } } }],
     ['filter=_view&view=f/v', {}],
     ['filter=f/yes', {}],
   ] as const) {
