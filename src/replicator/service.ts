@@ -4,7 +4,7 @@
  * `/_scheduler/*`. Built and closed by the composition root; the HTTP routes
  * only translate requests to these calls.
  */
-import { CouchError, notFound, notImplemented, unauthorized } from '../core/errors.js';
+import { CouchError, notFound, unauthorized } from '../core/errors.js';
 import { parseJson } from '../core/json-parse.js';
 import type { JsonObject } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
