@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pbkdf2Sync } from 'node:crypto';
 import { Authenticator, parseBasicAuthorization } from './authenticator.js';
+import { CredentialCache, credentialKeyCharsMax } from './credential-cache.js';
 import { formatPasswordHash, hashPassword, parsePasswordHash, verifyPassword } from './password-hash.js';
 import { makeSessionCookieValue, parseSessionCookieValue } from './session-cookie.js';
 import { defaultHttpLimits } from '../core/limits.js';
@@ -108,4 +109,60 @@ test('lockout expires lockoutMs after the first failure', async () => {
   assert.equal((await authenticator.authenticate({ authorization: good, peer: 'b' })).user.name, 'admin', 'per peer');
   nowMs = 1000;
   assert.equal((await authenticator.authenticate({ authorization: good, peer: 'a' })).user.name, 'admin');
+});
+
+test('a cached Basic header stops working once the password changes', async () => {
+  const first = await hashPassword('old', { iterations: 2, salt: 'one' });
+  const second = await hashPassword('new', { iterations: 2, salt: 'two' });
+  const sameSaltOtherKey = await hashPassword('other', { iterations: 2, salt: 'two' });
+  let current = first;
+  const authenticator = new Authenticator({
+    admins: new Map(),
+    secret: 's',
+    sessionTimeoutSeconds: 600,
+    limits: defaultHttpLimits,
+    users: { findUser: (name) => Promise.resolve(name === 'bob' ? { name, roles: ['r'], hash: current } : undefined) },
+  });
+  const basic = (password: string): string => `Basic ${Buffer.from(`bob:${password}`).toString('base64')}`;
+  assert.deepEqual((await authenticator.authenticate({ authorization: basic('old'), peer: 'p' })).user, { name: 'bob', roles: ['r'] });
+  assert.equal((await authenticator.authenticate({ authorization: basic('old'), peer: 'p' })).user.name, 'bob', 'cached');
+  current = second;
+  await assert.rejects(authenticator.authenticate({ authorization: basic('old'), peer: 'p' }), /incorrect/);
+  assert.equal((await authenticator.authenticate({ authorization: basic('new'), peer: 'p' })).user.name, 'bob');
+  current = sameSaltOtherKey; // same salt, different key: still a different password
+  await assert.rejects(authenticator.authenticate({ authorization: basic('new'), peer: 'p' }), /incorrect/);
+  assert.equal(await authenticator.login('bob', 'other', 'p').then((user) => user.name), 'bob');
+});
+
+test('the lockout applies to cached credentials too', async () => {
+  const hash = await hashPassword('pw', { iterations: 2, salt: 'x' });
+  const authenticator = new Authenticator({
+    admins: new Map([['admin', hash]]),
+    secret: 's',
+    sessionTimeoutSeconds: 600,
+    limits: { ...defaultHttpLimits, authFailuresMax: 2, authLockoutMs: 60_000 },
+  });
+  const good = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
+  const bad = `Basic ${Buffer.from('admin:bad').toString('base64')}`;
+  assert.equal((await authenticator.authenticate({ authorization: good, peer: 'a' })).user.name, 'admin');
+  await assert.rejects(authenticator.authenticate({ authorization: bad, peer: 'a' }), /incorrect/);
+  await assert.rejects(authenticator.authenticate({ authorization: bad, peer: 'a' }), /incorrect/);
+  await assert.rejects(authenticator.authenticate({ authorization: good, peer: 'a' }), /temporarily locked/);
+});
+
+test('the credential cache is bounded and its entries expire', async () => {
+  let nowMs = 0;
+  const hash = await hashPassword('pw', { iterations: 2, salt: 'x' });
+  const cache = new CredentialCache({ entriesMax: 2, ttlMs: 1000, now: () => nowMs });
+  cache.remember('a', 'alice', hash);
+  cache.remember('b', 'bob', hash);
+  cache.remember('c', 'carol', hash);
+  assert.equal(cache.size, 2);
+  assert.equal(cache.lookup('a'), undefined, 'the oldest went first');
+  assert.equal(cache.lookup('c')?.name, 'carol');
+  cache.remember('x'.repeat(credentialKeyCharsMax + 1), 'long', hash);
+  assert.equal(cache.lookup('x'.repeat(credentialKeyCharsMax + 1)), undefined, 'over-long keys are not kept');
+  nowMs = 1000;
+  assert.equal(cache.lookup('c'), undefined, 'expired');
+  assert.equal(cache.size, 1);
 });

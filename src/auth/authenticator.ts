@@ -12,7 +12,7 @@
  */
 import { accountLocked, badCredentials, invalidBasicAuth } from '../core/errors.js';
 import type { HttpLimits } from '../core/limits.js';
-import { CredentialCache } from './credential-cache.js';
+import { CredentialCache, samePasswordHash } from './credential-cache.js';
 import { Lockout } from './lockout.js';
 import type { PasswordHash } from './password-hash.js';
 import { verifyPassword } from './password-hash.js';
@@ -113,11 +113,29 @@ export class Authenticator {
       const fromCookie = await this.#authenticateCookie(credentials.sessionCookie);
       if (fromCookie) return fromCookie;
     }
-    const basic = parseBasicAuthorization(credentials.authorization);
+    const authorization = credentials.authorization;
+    if (authorization === undefined) return { user: anonymousUser };
+    const remembered = await this.#rememberedBasic(authorization, credentials.peer);
+    if (remembered) return remembered;
+    const basic = parseBasicAuthorization(authorization);
     if (!basic) return { user: anonymousUser };
     const stored = await this.findUser(basic.name);
     if (!stored) throw badCredentials();
-    if (!(await this.checkPassword(stored, basic.password, credentials.peer))) throw badCredentials();
+    if (!(await this.#verify(stored, basic.password, credentials.peer, authorization))) throw badCredentials();
+    return { user: { name: stored.name, roles: stored.roles }, method: 'default' };
+  }
+
+  /**
+   * The fast path for a Basic header seen before: no parsing, no hashing. The
+   * user is still looked up (roles and password may have changed) and the
+   * lockout still applies.
+   */
+  async #rememberedBasic(authorization: string, peer: string): Promise<AuthResult | undefined> {
+    const remembered = this.#cache.lookup(authorization);
+    if (remembered === undefined) return undefined;
+    const stored = await this.findUser(remembered.name);
+    if (stored === undefined || !samePasswordHash(stored.hash, remembered.hash)) return undefined;
+    if (this.#lockout.isLockedOut(peer, stored.name, stored.hash.salt)) throw accountLocked();
     return { user: { name: stored.name, roles: stored.roles }, method: 'default' };
   }
 
@@ -134,13 +152,20 @@ export class Authenticator {
   }
 
   /** Lockout, then the cache, then PBKDF2. Failures are recorded for the lockout. */
-  async checkPassword(stored: StoredUser, password: string, peer: string): Promise<boolean> {
+  checkPassword(stored: StoredUser, password: string, peer: string): Promise<boolean> {
+    // `\u0000` first: never the same key as an `Authorization` header (those start with `Basic `)
+    return this.#verify(stored, password, peer, `\u0000${stored.name}\u0000${password}`);
+  }
+
+  /** `cacheKey` stands for exactly these credentials (see CredentialCache). */
+  async #verify(stored: StoredUser, password: string, peer: string, cacheKey: string): Promise<boolean> {
     const salt = stored.hash.salt;
     if (this.#lockout.isLockedOut(peer, stored.name, salt)) throw accountLocked();
-    let valid = this.#cache.check(stored.name, salt, password);
-    if (valid === undefined) {
+    const remembered = this.#cache.lookup(cacheKey);
+    let valid = remembered !== undefined && remembered.name === stored.name && samePasswordHash(remembered.hash, stored.hash);
+    if (!valid) {
       valid = await this.#slowCheck(stored, password);
-      if (valid) this.#cache.remember(stored.name, salt, password);
+      if (valid) this.#cache.remember(cacheKey, stored.name, stored.hash);
     }
     if (!valid) this.#lockout.recordFailure(peer, stored.name, salt);
     return valid;

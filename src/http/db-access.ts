@@ -22,10 +22,40 @@ export async function openDatabase(ctx: RequestContext, services: HttpServices, 
   const name = ctx.segments[0] ?? '';
   if (access === 'server-admin') requireServerAdmin(ctx.user);
   const db = await services.couch.database(name);
-  const security = readSecurity(db.securityJson);
+  const security = securityOf(db);
   if (!isServerAdmin(ctx.user)) {
     if (access === 'db-admin') requireDbAdmin(ctx.user, security);
     else requireDbMember(ctx.user, security);
   }
   return { db, security };
+}
+
+interface ParsedSecurity {
+  readonly json: string;
+  readonly security: SecurityObject;
+}
+
+/**
+ * The last `_security` text each open database had, parsed: every request
+ * checks it, and it changes rarely. Weakly held, so a closed database's entry
+ * goes with it; the parsed object is frozen because requests share it.
+ */
+const parsedSecurity = new WeakMap<Database, ParsedSecurity>();
+
+function securityOf(db: Database): SecurityObject {
+  const json = db.securityJson;
+  const cached = parsedSecurity.get(db);
+  if (cached !== undefined && cached.json === json) return cached.security;
+  const security = deepFreeze(readSecurity(json));
+  parsedSecurity.set(db, { json, security });
+  return security;
+}
+
+function deepFreeze(security: SecurityObject): SecurityObject {
+  for (const group of [security.admins, security.members]) {
+    Object.freeze(group.names);
+    Object.freeze(group.roles);
+    Object.freeze(group);
+  }
+  return Object.freeze(security);
 }

@@ -129,5 +129,6 @@ export class HttpServer {
     }
     this.#server.closeAllConnections();
     await closed;
+    this.#logger.flush?.();
   }
 }

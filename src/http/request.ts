@@ -28,7 +28,7 @@ export class RequestContext {
   readonly query: QueryParams;
   /** Remote address, for lockout and logs. */
   readonly peer: string;
-  /** `X-Couch-Request-ID`: the client's if it sent a sane one, else 10 random hex digits. */
+  /** `X-Couch-Request-ID`: the client's if it sent a sane one, else 10 hex digits unique to this process. */
   readonly requestId: string;
   readonly startedAtMs: number;
   /** Server-wide response settings (Server header, session lifetime, logger). */
@@ -78,7 +78,24 @@ function effectiveMethod(original: string, override: string | undefined): string
   return method === 'HEAD' ? 'GET' : method;
 }
 
+/**
+ * Request ids are 40 bits, as CouchDB's 10 hex digits: a random start drawn
+ * once per process, then a counter, so ids never repeat within a process
+ * (before 2^40 requests) and differ between processes, without reading the
+ * random source on every request.
+ */
+const requestIdSpace = 2 ** 40;
+const requestIdStart = randomBytes(5).readUIntBE(0, 5);
+let requestsCounted = 0;
+
+function nextRequestId(): string {
+  requestsCounted = (requestsCounted + 1) % requestIdSpace;
+  return ((requestIdStart + requestsCounted) % requestIdSpace).toString(16).padStart(10, '0');
+}
+
+const sentRequestIdPattern = /^[A-Za-z0-9_-]+$/;
+
 function requestIdFor(sent: string | undefined, charsMax: number): string {
-  if (sent !== undefined && sent.length > 0 && sent.length <= charsMax && /^[A-Za-z0-9_-]+$/.test(sent)) return sent;
-  return randomBytes(5).toString('hex');
+  if (sent !== undefined && sent.length > 0 && sent.length <= charsMax && sentRequestIdPattern.test(sent)) return sent;
+  return nextRequestId();
 }

@@ -35,7 +35,7 @@ export function responseSettings(ctx: RequestContext): ResponseSettings {
 }
 
 /** Headers every response carries; `extra` wins over the defaults. */
-export function baseHeaders(ctx: RequestContext, options: SendOptions = {}): OutgoingHttpHeaders {
+export function baseHeaders(ctx: RequestContext, options: SendOptions = noOptions): OutgoingHttpHeaders {
   const settings = responseSettings(ctx);
   const headers: OutgoingHttpHeaders = {};
   if (!options.withoutRequestHeaders) {
@@ -45,10 +45,9 @@ export function baseHeaders(ctx: RequestContext, options: SendOptions = {}): Out
   headers['Server'] = settings.serverHeader;
   headers['Cache-Control'] = 'must-revalidate';
   headers['Content-Type'] = 'application/json';
-  const extra = options.headers ?? {};
-  Object.assign(headers, extra);
-  const setsSessionCookie = hasSessionCookie(extra['Set-Cookie']);
-  if (ctx.refreshedCookie !== undefined && !setsSessionCookie) {
+  const extra = options.headers;
+  if (extra !== undefined) Object.assign(headers, extra);
+  if (ctx.refreshedCookie !== undefined && !hasSessionCookie(extra?.['Set-Cookie'])) {
     headers['Set-Cookie'] = formatSessionSetCookie(ctx.refreshedCookie, {
       maxAgeSeconds: settings.sessionTimeoutSeconds,
       secure: false,
@@ -58,26 +57,32 @@ export function baseHeaders(ctx: RequestContext, options: SendOptions = {}): Out
   return headers;
 }
 
+/** The default options, shared rather than allocated per response. */
+const noOptions: SendOptions = Object.freeze({});
+
 function hasSessionCookie(value: OutgoingHttpHeaders[string]): boolean {
-  const values = Array.isArray(value) ? value : value === undefined ? [] : [String(value)];
+  if (value === undefined) return false;
+  const values = Array.isArray(value) ? value : [String(value)];
   return values.some((cookie) => cookie.startsWith(`${sessionCookieName}=`));
 }
 
 /** Sends `value` as a JSON body followed by `\n`. */
-export function sendJson(ctx: RequestContext, status: number, value: unknown, options: SendOptions = {}): void {
+export function sendJson(ctx: RequestContext, status: number, value: unknown, options: SendOptions = noOptions): void {
   sendText(ctx, status, `${stringifyJsonValue(value)}\n`, options);
 }
 
 /** Sends a complete body (Content-Type from the options, JSON by default). */
-export function sendText(ctx: RequestContext, status: number, body: string | Buffer, options: SendOptions = {}): void {
+export function sendText(ctx: RequestContext, status: number, body: string | Buffer, options: SendOptions = noOptions): void {
   const response = ctx.response;
   if (response.headersSent) throw new Error('assertion failed: response already started');
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const headers = baseHeaders(ctx, options);
-  headers['Content-Length'] = String(bytes.length);
+  // A string body goes to the socket as it is (encoded once, on the write),
+  // rather than copied into a Buffer first just to learn its length.
+  headers['Content-Length'] = String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
   response.writeHead(status, headers);
   if (ctx.isHead) response.end();
-  else response.end(bytes);
+  else if (typeof body === 'string') response.end(body, 'utf8');
+  else response.end(body);
 }
 
 /** Renders any thrown value: a CouchError as itself, anything else as a logged 500. */

@@ -16,6 +16,7 @@ import { registerDocumentRoutes } from '../../src/http/routes-document.js';
 const baseFamilies = routeFamilies.filter((family) => family !== registerDocumentRoutes);
 
 let release: (() => void) | undefined;
+let releaseLive: (() => void) | undefined;
 
 function registerTestRoutes(router: Router): void {
   router.addServerRoute('_echo', {
@@ -40,6 +41,20 @@ function registerTestRoutes(router: Router): void {
           if (!(await stream.row(JSON.stringify({ id: `d${index}`, key: `d${index}`, value: 'x'.repeat(1000) })))) return;
         }
         await stream.end(viewRowsTail);
+      },
+    },
+  });
+  router.addServerRoute('_live', {
+    allowed: 'GET',
+    access: 'public',
+    methods: {
+      GET: async (ctx) => {
+        const stream = await RowStream.start(ctx, { head: '', separator: '' });
+        await stream.write('line\n');
+        await new Promise<void>((resolve) => {
+          releaseLive = resolve;
+        });
+        await stream.end('end\n');
       },
     },
   });
@@ -169,6 +184,71 @@ test('row streaming uses CouchDB framing, chunked', async () => {
   const head = await server.request({ method: 'HEAD', path: '/_rows?count=2' });
   assert.equal(head.text, '');
   assert.equal(head.headers['content-length'], '0');
+});
+
+/** Raw HTTP/1.1 GET on a fresh connection: the de-chunked body and the size of each chunk. */
+function getChunks(path: string, onData?: (received: string) => void): Promise<{ body: string; chunkSizes: number[] }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(server.baseUrl).port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      onData?.(received);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      let rest = received.slice(received.indexOf('\r\n\r\n') + 4);
+      const chunkSizes: number[] = [];
+      let body = '';
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n');
+        const size = parseInt(rest.slice(0, lineEnd), 16);
+        if (size === 0) break;
+        chunkSizes.push(size);
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        rest = rest.slice(lineEnd + 2 + size + 2);
+      }
+      resolve({ body: Buffer.from(body, 'latin1').toString('utf8'), chunkSizes });
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+test('row streams gather rows into large chunks, with the same bytes', async () => {
+  const count = 300;
+  const { body, chunkSizes } = await getChunks(`/_rows?count=${count}`);
+  const x = 'x'.repeat(1000);
+  const rows = Array.from({ length: count }, (_, index) => `{"id":"d${index}","key":"d${index}","value":"${x}"}`);
+  assert.equal(body, `{"total_rows":${count},"offset":0,"rows":[\r\n${rows.join(',\r\n')}\r\n]}\n`);
+  assert.ok(chunkSizes.length <= 8, `${chunkSizes.length} chunks for ${count} rows`);
+  const small = await getChunks('/_rows?count=3');
+  assert.equal(small.chunkSizes.length, 1, 'head, rows and tail in one chunk');
+});
+
+test('raw writes (heartbeats, continuous lines) reach the client at once', async () => {
+  let sawLine: () => void = () => {};
+  const lineSeen = new Promise<void>((resolve) => {
+    sawLine = resolve;
+  });
+  const done = getChunks('/_live', (received) => {
+    if (received.includes('line\n')) sawLine();
+  });
+  await lineSeen;
+  while (releaseLive === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  releaseLive();
+  releaseLive = undefined;
+  assert.equal((await done).body, 'line\nend\n');
+});
+
+test('generated request ids are 10 hex digits and differ per request', async () => {
+  const ids = new Set<string>();
+  for (let index = 0; index < 20; index++) {
+    const id = String((await server.request({ path: '/_up' })).headers['x-couch-request-id']);
+    assert.match(id, /^[0-9a-f]{10}$/);
+    ids.add(id);
+  }
+  assert.equal(ids.size, 20);
 });
 
 test('a large stream to a slow reader respects backpressure and completes', async () => {
