@@ -68,8 +68,13 @@ export class TermWriter {
     this.buffer[this.length++] = value;
   }
 
+  /** Big-endian, by hand: Buffer#writeUInt32BE's checks cost more than the four stores. */
   private u32At(offset: number, value: number): void {
-    this.buffer.writeUInt32BE(value, offset);
+    const b = this.buffer;
+    b[offset] = value >>> 24;
+    b[offset + 1] = (value >>> 16) & 0xff;
+    b[offset + 2] = (value >>> 8) & 0xff;
+    b[offset + 3] = value & 0xff;
   }
 
   atom(name: string): void {
@@ -99,6 +104,27 @@ export class TermWriter {
     this.byte(TermTag.Nil);
   }
 
+  /**
+   * A 16-byte binary from 32 hex digits (any case); false, writing nothing,
+   * when `hex` is not exactly that.
+   */
+  binaryHex16(hex: string): boolean {
+    if (hex.length !== 32) return false;
+    this.ensure(5 + 16);
+    const b = this.buffer;
+    const at = this.length + 5;
+    for (let i = 0; i < 16; i++) {
+      const high = hexDigitValue(hex.charCodeAt(2 * i));
+      const low = hexDigitValue(hex.charCodeAt(2 * i + 1));
+      if (high < 0 || low < 0) return false;
+      b[at + i] = (high << 4) | low;
+    }
+    b[this.length] = TermTag.Binary;
+    this.u32At(this.length + 1, 16);
+    this.length = at + 16;
+    return true;
+  }
+
   binaryBytes(bytes: Uint8Array): void {
     this.ensure(5 + bytes.length);
     this.buffer[this.length] = TermTag.Binary;
@@ -118,7 +144,14 @@ export class TermWriter {
     if (count > 64) {
       at += b.write(text, at, 'utf8'); // native encoding pays off for longer strings
     } else {
-      for (let i = 0; i < count; i++) {
+      // ASCII (most keys and short values) in a tight loop; the rest from the first other character.
+      let i = 0;
+      for (; i < count; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[at++] = c;
+      }
+      for (; i < count; i++) {
         let c = text.charCodeAt(i);
         if (c < 0x80) {
           b[at++] = c;
@@ -315,6 +348,14 @@ export class TermWriter {
     }
     this.nil();
   }
+}
+
+/** 0-15 for a hex digit's char code (either case), else -1. */
+function hexDigitValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
 }
 
 /** True when every element is an integer 0..255 (Erlang prints such lists as strings). */

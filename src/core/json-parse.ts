@@ -41,9 +41,25 @@ export function parseJson(text: string, options?: ParseJsonOptions): JsonValue {
     } catch {
       throw invalidJson(); // nested deeper than the call stack allows
     }
-    if (parsedKeyCount === keyCount) return value as JsonValue;
+    if (parsedKeyCount === keyCount) {
+      if (typeof value === 'object' && value !== null) nativeParsed.add(value);
+      return value as JsonValue;
+    }
   }
   return parseStrict(text, depthMax);
+}
+
+/**
+ * Objects and arrays `parseJson` returned from its native path. The pre-scan
+ * proved everything in them plain (no `JsonFloat`, `bigint`, number beyond
+ * 2^53 or recorded key order), so writers may use `stringifyPlainJson` on
+ * them and on any member, skipping the walk that would prove it again.
+ */
+const nativeParsed = new WeakSet<object>();
+
+/** Whether `value` is (the root of) a value `parseJson` read on its native path; see `nativeParsed`. */
+export function isNativeParsed(value: JsonValue): boolean {
+  return typeof value === 'object' && value !== null && nativeParsed.has(value);
 }
 
 /** The strict parser alone (exported for tests and benchmarks). */

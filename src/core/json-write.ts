@@ -25,6 +25,14 @@ export function stringifyJson(value: JsonValue): string {
   return writeValue(value);
 }
 
+/**
+ * `stringifyJson` for a value known to be plain (e.g. read by `parseJson`'s
+ * native path, `isNativeParsed`): skips the walk that would prove it.
+ */
+export function stringifyPlainJson(value: JsonValue): string {
+  return fixControlEscapes(JSON.stringify(value));
+}
+
 /** CouchDB's text for a float (a double read from a lexeme with `.` or exponent). */
 export function formatFloat(value: number): string {
   if (!Number.isFinite(value)) return 'null';

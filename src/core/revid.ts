@@ -2,7 +2,7 @@
  * Revision ids identical to CouchDB's (spec/revision-ids.md): the MD5 of
  * `term_to_binary([Deleted, ParentPos, ParentHash, Body, Attachments])`.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { JsonObject } from './json-value.js';
 import type { Rev } from './rev.js';
 import { TermTag, TermWriter } from './erlang-term.js';
@@ -26,6 +26,13 @@ export interface RevHashInput {
 
 const hexHash = /^[0-9a-fA-F]{32}$/;
 
+/** One-shot `crypto.hash` (Node 20.12+) where present: it skips the Hash object `createHash` builds. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+const md5Hex: (bytes: Uint8Array) => string =
+  oneShotHash !== undefined
+    ? (bytes) => oneShotHash('md5', bytes, 'hex')
+    : (bytes) => crypto.createHash('md5').update(bytes).digest('hex');
+
 /** One writer reused by every call (calls are synchronous, so it is never shared mid-use). */
 let writer = new TermWriter(64 * 1024);
 /** A writer grown past this by a huge document is dropped rather than kept. */
@@ -33,7 +40,7 @@ const writerKeepBytesMax = 1024 * 1024;
 
 /** The 32 lowercase hex digits of the revision CouchDB would give this edit. */
 export function computeRevHash(input: RevHashInput): string {
-  const hash = createHash('md5').update(encodeRevTerm(input)).digest('hex');
+  const hash = md5Hex(encodeRevTerm(input));
   if (writer.capacity() > writerKeepBytesMax) writer = new TermWriter(64 * 1024);
   return hash;
 }
@@ -54,7 +61,7 @@ export function encodeRevTerm(input: RevHashInput): Buffer {
     w.integer(0);
   } else {
     w.integer(input.parent.pos);
-    w.binaryBytes(parentHashBytes(input.parent.hash));
+    if (!w.binaryHex16(input.parent.hash)) w.binaryBytes(parentHashBytes(input.parent.hash));
   }
   w.jsonObject(input.body);
   const attachments = input.attachments;

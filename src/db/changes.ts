@@ -2,7 +2,7 @@
  * The changes feed: documents by sequence, one row per document at the
  * sequence of its latest change, and waiting for new changes.
  */
-import { conflicts, leaves, winner } from '../core/revtree.js';
+import { conflicts, leaves } from '../core/revtree.js';
 import type { DatabaseStore, DocRecord } from '../storage/engine.js';
 
 export interface ChangesQuery {
@@ -14,6 +14,8 @@ export interface ChangesQuery {
   readonly style?: 'main_only' | 'all_docs';
   /** Keep only rows for which this returns true (called for every examined row). */
   readonly filter?: (record: DocRecord) => boolean;
+  /** Read each record's winning body with it (`include_docs`): see `DocRecord.winningBody`. */
+  readonly withWinningBodies?: boolean;
 }
 
 export interface ChangeRow {
@@ -42,7 +44,12 @@ export async function readChanges(store: DatabaseStore, query: ChangesQuery, bat
   let more = true;
   while (rows.length < query.limit) {
     const want = Math.min(batchRowsMax, query.filter === undefined ? query.limit - rows.length : batchRowsMax);
-    const records = await store.changes({ since: cursor, descending: query.descending ?? false, limit: want });
+    const records = await store.changes({
+      since: cursor,
+      descending: query.descending ?? false,
+      limit: want,
+      withWinningBodies: query.withWinningBodies ?? false,
+    });
     for (const record of records) {
       cursor = record.seq;
       if (query.filter !== undefined && !query.filter(record)) continue;
@@ -72,7 +79,7 @@ export function recordConflicts(record: DocRecord): string[] {
 }
 
 export function isWinnerDeleted(record: DocRecord): boolean {
-  return winner(record.tree).deleted;
+  return record.deleted;
 }
 
 /**

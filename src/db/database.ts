@@ -9,7 +9,15 @@ import type { Rev } from '../core/rev.js';
 import { formatRev, parseRev } from '../core/rev.js';
 import { revsDiff, winner } from '../core/revtree.js';
 import { removeLeaves } from '../core/revtree-purge.js';
-import type { DatabaseProperties, DatabaseStore, DocRecord, LocalDoc, PurgedInfo, PurgeRequest } from '../storage/engine.js';
+import type {
+  DatabaseProperties,
+  DatabaseStore,
+  DocRecord,
+  LocalDoc,
+  PurgedInfo,
+  PurgeRequest,
+  RecordReadOptions,
+} from '../storage/engine.js';
 import { ChangeNotifier, changeRow, readChanges } from './changes.js';
 import { readLocal, removeLocal, writeLocal } from './local-docs.js';
 import type { LocalPut, LocalWriteResult } from './local-docs.js';
@@ -44,6 +52,8 @@ export interface AllDocsQuery {
   readonly descending?: boolean;
   readonly limit: number;
   readonly skip: number;
+  /** Read each record's winning body with it (`include_docs`): see `DocRecord.winningBody`. */
+  readonly withWinningBodies?: boolean;
 }
 
 export interface LocalDocsQuery {
@@ -165,12 +175,14 @@ export class Database {
   }
 
   /** Records of several documents, in request order (undefined where missing). */
-  async records(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
-    return this.store.getDocs(ids);
+  async records(ids: readonly string[], options: RecordReadOptions = {}): Promise<(DocRecord | undefined)[]> {
+    return this.store.getDocs(ids, options);
   }
 
   async getDoc(id: string, options: ReadOptions = {}): Promise<DocRevision> {
-    return readDoc(this.store, await this.record(id), options);
+    // The winner's record and body in one storage read.
+    const [record] = await this.store.getDocs([id], { withWinningBodies: options.rev === undefined });
+    return readDoc(this.store, record, options);
   }
 
   /**
@@ -179,13 +191,9 @@ export class Database {
    * (`{"_id","_rev","_deleted":true}`) instead of 404.
    */
   async readRecord(record: DocRecord, options: ReadOptions = {}): Promise<DocRevision> {
-    const rev = options.rev ?? parseRev(record.winningRev);
-    const doc = await readDoc(this.store, record, { ...options, rev });
-    if (options.rev !== undefined) return doc;
-    // `rev` suppresses the winner-only metadata; add it back for the winner.
-    return options.conflicts === true || options.revsInfo === true || options.meta === true
-      ? readDoc(this.store, record, { ...options, rev: undefined }).catch(() => doc)
-      : doc;
+    if (options.rev !== undefined || !record.deleted) return readDoc(this.store, record, options);
+    // A tombstone winner is read as the revision it is, without the winner-only metadata.
+    return readDoc(this.store, record, { ...options, rev: parseRev(record.winningRev) });
   }
 
   async openRevs(id: string, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
@@ -208,6 +216,7 @@ export class Database {
         inclusiveEnd: query.inclusiveEnd ?? true,
         descending,
         limit: batch,
+        withWinningBodies: query.withWinningBodies ?? false,
       });
       for (const record of scanned) {
         if (exclusiveStart && record.id === startKey) continue;
@@ -243,6 +252,7 @@ export class Database {
         inclusiveEnd: query.inclusiveEnd ?? true,
         descending: query.descending ?? false,
         limit: batch,
+        withWinningBodies: query.withWinningBodies ?? false,
       });
       for (const record of scanned) {
         if (record.id === startKey || record.deleted) continue;
@@ -464,7 +474,11 @@ export class Database {
     record: DocRecord,
     revisions: readonly { readonly rev: string; readonly deleted: boolean }[],
   ): Promise<{ readonly rev: string; readonly doc: JsonObject }[]> {
-    const bodies = await this.store.getBodies(record.id, revisions.map((revision) => revision.rev));
+    const winning = record.winningBody;
+    const bodies =
+      winning !== undefined && revisions.every((revision) => revision.rev === winning.rev)
+        ? new Map([[winning.rev, winning]])
+        : await this.store.getBodies(record.id, revisions.map((revision) => revision.rev));
     const docs: { rev: string; doc: JsonObject }[] = [];
     for (const { rev, deleted } of revisions) {
       const body = bodies.get(rev);

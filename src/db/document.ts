@@ -12,6 +12,7 @@
 import { badRequest, docValidation } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
+import { isNativeParsed } from '../core/json-parse.js';
 import { parseRev } from '../core/rev.js';
 import { filterJsonObject, orderedKeys } from '../core/json-order.js';
 import { validateDocId } from './names.js';
@@ -38,6 +39,12 @@ export interface DocUpdate {
    * `attachments` itself when this is absent.
    */
   readonly attachmentInputs?: readonly AttachmentInput[];
+  /**
+   * The body holds plain JSON only (it came from `parseJson`'s native path,
+   * see `isNativeParsed`), so the writer may serialise it with
+   * `stringifyPlainJson`.
+   */
+  readonly plainBody?: boolean;
 }
 
 const droppedMembers = new Set(['_revs_info', '_conflicts', '_deleted_conflicts', '_local_seq']);
@@ -55,6 +62,12 @@ export interface DocUpdateOptions {
   readonly id?: string;
   /** Makes an id for a document that has none (POST, `_bulk_docs`). */
   readonly newId?: () => string;
+  /**
+   * The value is part of a value `parseJson` read on its native path (e.g. a
+   * document inside a `_bulk_docs` body); a value that is itself the root of
+   * one is recognised without it.
+   */
+  readonly nativeParsed?: boolean;
 }
 
 /** Splits a submitted JSON document into a `DocUpdate`, validating as CouchDB does. */
@@ -98,9 +111,10 @@ export function docUpdateFromJson(value: JsonValue, options: DocUpdateOptions = 
   const finalId = options.id ?? id ?? options.newId?.();
   if (finalId === undefined) throw badRequest('Document id missing');
   const history = revFromRevisions ?? revFromRev;
-  if (attachments === null) return { id: finalId, history, deleted, body, attachments };
+  const plainBody = options.nativeParsed === true || isNativeParsed(value);
+  if (attachments === null) return { id: finalId, history, deleted, body, attachments, plainBody };
   // Decoded and compressed here, before the write queue, as CouchDB's from_json_obj does.
-  return { id: finalId, history, deleted, body, attachments, attachmentInputs: parseAttachmentInputs(attachments) };
+  return { id: finalId, history, deleted, body, attachments, plainBody, attachmentInputs: parseAttachmentInputs(attachments) };
 }
 
 function parseRevisions(value: JsonValue): RevHistory {

@@ -6,7 +6,7 @@
  */
 import { notFound } from '../core/errors.js';
 import type { Rev, RevLeaf } from '../core/rev.js';
-import { compareRevs, formatRev } from '../core/rev.js';
+import { compareRevs, formatRev, parseRev } from '../core/rev.js';
 import { conflicts, findRev, leaves, leavesUnder, revisionsHistory, revsInfo, winner } from '../core/revtree.js';
 import type { DatabaseStore, DocRecord } from '../storage/engine.js';
 
@@ -42,13 +42,23 @@ export interface DocRevision {
 
 export type OpenRevsResult = { readonly ok: DocRevision } | { readonly missing: string };
 
-/** Reads one revision; 404 `missing`/`deleted` as CouchDB answers. */
+/**
+ * Reads one revision; 404 `missing`/`deleted` as CouchDB answers. The winner's
+ * body comes from the record when the read brought it (`winningBody`), and
+ * the tree is walked only for what needs it (`rev`, `revs`, `revs_info`,
+ * conflicts).
+ */
 export async function readDoc(store: DatabaseStore, record: DocRecord | undefined, options: ReadOptions): Promise<DocRevision> {
   if (record === undefined) throw notFound('missing');
-  let target: RevLeaf | { pos: number; hash: string; deleted: boolean; path: readonly string[] };
+  const withMeta = options.rev === undefined;
+  const wantRevsInfo = withMeta && (options.revsInfo === true || options.meta === true);
+  const wantConflicts = withMeta && (options.conflicts === true || options.meta === true);
+  const wantDeletedConflicts = options.deletedConflicts === true || options.meta === true;
+  let target: { pos: number; hash: string; deleted: boolean; path?: readonly string[] };
   if (options.rev === undefined) {
-    target = winner(record.tree);
-    if (target.deleted) throw notFound('deleted');
+    if (record.deleted) throw notFound('deleted');
+    // The record names its winner: the tree (and the winner's path in it) only for `revs`/`revs_info`.
+    target = options.revs === true || wantRevsInfo ? winner(record.tree) : { ...parseRev(record.winningRev), deleted: false };
   } else {
     let found = findRev(record.tree, options.rev);
     if (found === undefined) throw notFound('missing');
@@ -61,13 +71,8 @@ export async function readDoc(store: DatabaseStore, record: DocRecord | undefine
     target = found;
   }
   const rev = `${target.pos}-${target.hash}`;
-  const bodies = await store.getBodies(record.id, [rev]);
-  const body = bodies.get(rev);
+  const body = record.winningBody?.rev === rev ? record.winningBody : (await store.getBodies(record.id, [rev])).get(rev);
   if (body === undefined) throw notFound('missing');
-  const withMeta = options.rev === undefined;
-  const wantRevsInfo = withMeta && (options.revsInfo === true || options.meta === true);
-  const wantConflicts = withMeta && (options.conflicts === true || options.meta === true);
-  const wantDeletedConflicts = options.deletedConflicts === true || options.meta === true;
   const result: {
     -readonly [K in keyof DocRevision]: DocRevision[K];
   } = {
@@ -77,8 +82,9 @@ export async function readDoc(store: DatabaseStore, record: DocRecord | undefine
     bodyJson: body.json,
     attachmentsJson: body.attachmentsJson,
   };
-  if (options.revs === true) result.revisions = revisionsHistory(target.pos, target.path);
-  if (wantRevsInfo) result.revsInfo = await buildRevsInfo(store, record, target.pos, target.path);
+  const path = target.path ?? [];
+  if (options.revs === true) result.revisions = revisionsHistory(target.pos, path);
+  if (wantRevsInfo) result.revsInfo = await buildRevsInfo(store, record, target.pos, path);
   if (wantConflicts || wantDeletedConflicts) {
     const lists = conflicts(record.tree);
     if (wantConflicts && lists.conflicts.length > 0) result.conflicts = lists.conflicts;

@@ -15,7 +15,7 @@ import type { Limits } from '../core/limits.js';
 import { formatRev } from '../core/rev.js';
 import type { RevTree } from '../core/rev.js';
 import { stem, winner } from '../core/revtree.js';
-import { stringifyJson } from '../core/json-write.js';
+import { stringifyJson, stringifyPlainJson } from '../core/json-write.js';
 import type { AttachmentBlob, DatabaseStore, DocRecord, DocWrite, RevisionBody } from '../storage/engine.js';
 import { encodeMetas } from './attachments.js';
 import { BatchAttachments, type PendingEdit } from './attachments-edit.js';
@@ -158,7 +158,7 @@ export class DatabaseWriter {
 
   private async commit(batch: readonly Pending[]): Promise<UpdateResult[][]> {
     const ids = uniqueIds(batch);
-    const records = await this.store.getDocs(ids);
+    const records = await this.store.getDocs(ids, { forUpdate: true });
     const states = new Map<string, PendingDoc>();
     const winningRevs = new Map<string, string>();
     ids.forEach((id, index) => {
@@ -217,7 +217,11 @@ export class DatabaseWriter {
       return { ok: false, id: update.id, error: outcome.error };
     }
     const rev = formatRev(outcome.rev);
-    const newBody = (): RevisionBody => ({ rev, json: stringifyJson(update.body), attachmentsJson: encodeMetas(merged.metas) });
+    const newBody = (): RevisionBody => ({
+      rev,
+      json: update.plainBody === true ? stringifyPlainJson(update.body) : stringifyJson(update.body),
+      attachmentsJson: encodeMetas(merged.metas),
+    });
     if (outcome.tree === state?.tree) {
       // A replicated revision already in the tree of a document this batch
       // created (it arrived first as an ancestor) still gets its body, as

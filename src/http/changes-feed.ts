@@ -109,6 +109,8 @@ export class ChangesReader {
       since: this.#cursor,
       limit: want,
       descending: this.#options.descending,
+      // include_docs and _selector read each winner's body: fetch them with the scan.
+      withWinningBodies: this.#options.includeDocs || this.#options.filter.kind === 'selector',
       ...(filter !== undefined ? { filter } : {}),
     });
     // For descending feeds `pending` only needs to know whether anything was examined.

@@ -109,9 +109,10 @@ async function docRange(ctx: RequestContext, db: Database, params: AllDocsParams
     descending: params.descending,
   };
   const query = { ...bounds, ...(range.startKey !== undefined ? { startKey: range.startKey } : {}) };
+  const withWinningBodies = params.includeDocs;
   let remaining = params.limit ?? Number.POSITIVE_INFINITY;
   let want = Math.min(remaining, pageSize);
-  const first = await db.allDocs({ ...query, limit: want, skip: params.skip });
+  const first = await db.allDocs({ ...query, limit: want, skip: params.skip, withWinningBodies });
   let totalRows = first.totalRows;
   let offset = first.offset;
   if (namespace === 'design') {
@@ -128,7 +129,7 @@ async function docRange(ctx: RequestContext, db: Database, params: AllDocsParams
     const last = page[page.length - 1];
     if (remaining <= 0 || page.length < want || last === undefined || stream.closed) break;
     want = Math.min(remaining, pageSize);
-    page = await db.liveDocsAfter(last.id, { ...bounds, limit: want });
+    page = await db.liveDocsAfter(last.id, { ...bounds, limit: want, withWinningBodies });
   }
   await stream.end(viewRowsTail);
 }
@@ -151,7 +152,7 @@ async function docKeys(ctx: RequestContext, db: Database, params: AllDocsParams,
   for (let start = 0; start < selected.length && !stream.closed; start += pageSize) {
     const page = selected.slice(start, start + pageSize);
     const ids = page.filter((key): key is string => typeof key === 'string' && !isLocalId(key));
-    const records = await db.records(ids);
+    const records = await db.records(ids, { withWinningBodies: params.includeDocs });
     const byId = new Map<string, DocRecord>();
     ids.forEach((id, index) => {
       const record = records[index];

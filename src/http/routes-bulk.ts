@@ -16,6 +16,7 @@ import type { Database } from '../db/database.js';
 import { validateDesignDoc } from '../db/design-doc.js';
 import type { JsonValue } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
+import { isNativeParsed } from '../core/json-parse.js';
 import { formatRev, parseRev } from '../core/rev.js';
 import type { Rev } from '../core/rev.js';
 import type { DocUpdate } from '../db/document.js';
@@ -64,7 +65,8 @@ async function bulkDocs(ctx: RequestContext, services: HttpServices): Promise<vo
   // CouchDB answers a non-boolean with 500 function_clause; a clean 400 says the same.
   if (typeof newEditsValue !== 'boolean') throw badRequest('`new_edits` parameter must be a boolean.');
   const newEdits = newEditsValue;
-  const updates = docs.map((doc) => docUpdateFromJson(doc, { newId: () => services.uuids.next() }));
+  const nativeParsed = isNativeParsed(body);
+  const updates = docs.map((doc) => docUpdateFromJson(doc, { newId: () => services.uuids.next(), nativeParsed }));
   if (body['all_or_nothing'] === true) {
     const refused = new CouchErrorClass(417, 'not_implemented', 'all_or_nothing is not supported');
     sendJson(ctx, 417, updates.map((update) => errorResult(update.id, refused, revOf(update))));

@@ -12,6 +12,7 @@ import { registerAttachmentTests } from './compliance/attachments.js';
 import { registerDatabaseTests } from './compliance/databases.js';
 import { registerDocumentTests } from './compliance/documents.js';
 import { registerMaintenanceTests } from './compliance/maintenance.js';
+import { registerRecordReadTests } from './compliance/record-reads.js';
 import type { EngineFactory, EngineFixture } from './compliance/fixtures.js';
 
 export type { EngineFactory, EngineFixture };
@@ -20,6 +21,7 @@ export function runEngineCompliance(label: string, factory: EngineFactory): void
   describe(`storage engine compliance: ${label}`, () => {
     registerDatabaseTests(factory);
     registerDocumentTests(factory);
+    registerRecordReadTests(factory);
     registerMaintenanceTests(factory);
     registerAttachmentTests(factory);
   });

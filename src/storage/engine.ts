@@ -69,7 +69,10 @@ export interface StorageEngine {
   close(): Promise<void>;
 }
 
-/** What a document's entry in the id and sequence indexes holds. */
+/**
+ * What a document's entry in the id and sequence indexes holds. Engines may
+ * decode `tree` on first access (most reads never look at it).
+ */
 export interface DocRecord {
   readonly id: string;
   readonly tree: RevTree;
@@ -79,6 +82,26 @@ export interface DocRecord {
   readonly deleted: boolean;
   /** Sequence of the document's latest change (assigned by the engine on write). */
   readonly seq: number;
+  /**
+   * The winning revision's body, read in the same call as the record: present
+   * only when the read asked for it (`withWinningBodies`) and the body is stored.
+   */
+  readonly winningBody?: RevisionBody;
+}
+
+/** What a read of records returns besides the records themselves. */
+export interface RecordReadOptions {
+  /** Attach each record's winning body (`DocRecord.winningBody`). */
+  readonly withWinningBodies?: boolean;
+}
+
+export interface GetDocsOptions extends RecordReadOptions {
+  /**
+   * The caller (the database's one writer) is about to write these documents:
+   * the engine may remember what its `write` needs of them. Plain reads leave
+   * it unset and pay nothing for it.
+   */
+  readonly forUpdate?: boolean;
 }
 
 /** One stored revision body. */
@@ -162,7 +185,7 @@ export interface StoreInfo {
   readonly uuid: string;
 }
 
-export interface IdRangeOptions {
+export interface IdRangeOptions extends RecordReadOptions {
   /** Inclusive lower (upper when descending) bound on ids, code-point order. */
   readonly startKey?: string;
   readonly endKey?: string;
@@ -173,7 +196,7 @@ export interface IdRangeOptions {
   readonly skip?: number;
 }
 
-export interface ChangesOptions {
+export interface ChangesOptions extends RecordReadOptions {
   /** Return documents whose seq is greater than this (less, when descending; 0 = from the end). */
   readonly since: number;
   readonly descending?: boolean;
@@ -203,7 +226,7 @@ export interface DatabaseStore {
   setProperties(changes: Partial<DatabaseProperties>): Promise<void>;
 
   /** Records for the given ids, `undefined` where unknown; same order as `ids`. */
-  getDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]>;
+  getDocs(ids: readonly string[], options?: GetDocsOptions): Promise<(DocRecord | undefined)[]>;
   /** Bodies of the given revisions of one document that are still stored. */
   getBodies(id: string, revs: readonly string[]): Promise<Map<string, RevisionBody>>;
   /** A document's attachment data stored under `digest`, or undefined. */

@@ -10,7 +10,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AttachmentBlob } from '../engine.js';
-import { decodeBodyRefs, noBodyRefs } from './doc-state.js';
+import { decodeBodyRefs, decodeInnerRefs, noBodyRefs } from './doc-state.js';
 import type { Connection } from './pool.js';
 
 /** Documents whose attachment data compaction examines per transaction. */
@@ -48,7 +48,7 @@ export function readAttachment(connection: Connection, docId: string, digest: st
 
 /**
  * Drops the data of the next chunk of documents (in id order, after
- * `afterDocId`) that none of the document's stored bodies names; returns the
+ * `afterDocId`) that none of the document's stored bodies (leaf or inner) names; returns the
  * last id examined, or undefined at the end.
  */
 export function compactAttachmentsChunk(connection: Connection, afterDocId: string): string | undefined {
@@ -57,18 +57,21 @@ export function compactAttachmentsChunk(connection: Connection, afterDocId: stri
       .statement('SELECT DISTINCT doc_id FROM attachments WHERE doc_id > ? ORDER BY doc_id LIMIT ?')
       .pluck()
       .all(afterDocId, attachmentCompactionDocsPerChunk) as string[];
-    const refsOf = connection.statement('SELECT body_refs FROM docs WHERE id = ?').pluck();
+    const refsOf = connection.statement('SELECT body_refs, inner_refs FROM docs WHERE id = ?').raw(true);
     const metadataOf = connection.statement('SELECT attachments_json FROM bodies WHERE rowid = ?').pluck();
     const digestsOf = connection.statement('SELECT rowid, digest FROM attachments WHERE doc_id = ?').raw(true);
     const remove = connection.statement('DELETE FROM attachments WHERE rowid = ?');
     for (const id of ids) {
       const named = new Set<string>();
-      const refsText = refsOf.get(id) as string | undefined;
-      if (refsText !== undefined && refsText !== noBodyRefs) {
-        for (const ref of decodeBodyRefs(refsText).values()) {
-          const metadata = metadataOf.get(ref.rowid) as string | undefined;
-          if (metadata !== undefined) for (const digest of namedDigests(metadata)) named.add(digest);
-        }
+      const rowids: number[] = [];
+      const refs = refsOf.get(id) as [string, string] | undefined;
+      if (refs !== undefined) {
+        if (refs[0] !== noBodyRefs) for (const ref of decodeBodyRefs(refs[0]).values()) rowids.push(ref.rowid);
+        rowids.push(...decodeInnerRefs(refs[1]).values());
+      }
+      for (const rowid of rowids) {
+        const metadata = metadataOf.get(rowid) as string | undefined;
+        if (metadata !== undefined) for (const digest of namedDigests(metadata)) named.add(digest);
       }
       for (const [rowid, digest] of digestsOf.all(id) as [number, string][]) {
         if (!named.has(digest)) remove.run(rowid);

@@ -2,14 +2,16 @@
  * What the write path needs to know about a document's current row, and a
  * memo of it filled by reads so that writes need not read the row again.
  *
- * A document row carries `body_refs`: for each revision whose body is stored,
- * the rowid of that body in `bodies` and its size in bytes (as CouchDB's tree
- * keeps disk pointers). Bodies are appended under increasing rowids, so
+ * A document row carries `body_refs`: for each *leaf* revision whose body is
+ * stored, the rowid of that body in `bodies` and its size in bytes (as
+ * CouchDB's tree keeps disk pointers); refs of revisions that stopped being
+ * leaves go to `inner_refs`, text that writes only append to, so an update
+ * never decodes a ref list that grows with the document's history. Bodies are appended under increasing rowids, so
  * storing one dirties the table's last page only, not a random page of an
  * (id, rev) index.
  *
- * The writer reads records (`getDocs`) just before it writes them (`write`):
- * `getDocs` remembers each id's row state here, and a write uses it instead of
+ * The writer reads records (`getDocs` with `forUpdate`) just before it writes
+ * them (`write`): such a read remembers each id's row state here, and a write uses it instead of
  * a SELECT per document. The memo is only trusted while nothing can have
  * changed the file: every write transaction on the connection empties it
  * first, and it is dropped if another connection committed to the file
@@ -31,6 +33,8 @@ export interface RowState {
   readonly activeBytes: number;
   /** `body_refs` as stored (decoded only when a write needs it). */
   readonly bodyRefsText: string;
+  /** `inner_refs` as stored (decoded only by stemming, purge and compaction). */
+  readonly innerRefsText: string;
 }
 
 /** Row states remembered per id; `null` records that the id has no row. */
@@ -93,3 +97,27 @@ export function encodeBodyRefs(refs: ReadonlyMap<string, BodyRef>): string {
 }
 
 export const noBodyRefs = '[]';
+
+/**
+ * `inner_refs` text: `"rev",rowid,"rev",rowid…`, the members of a JSON array
+ * without its brackets, so that a write appends a ref without decoding the
+ * others. Empty for none.
+ */
+export function decodeInnerRefs(text: string): Map<string, number> {
+  const refs = new Map<string, number>();
+  if (text.length === 0) return refs;
+  const flat = JSON.parse(`[${text}]`) as (string | number)[];
+  for (let index = 0; index + 1 < flat.length; index += 2) refs.set(flat[index] as string, flat[index + 1] as number);
+  return refs;
+}
+
+export function appendInnerRef(text: string, rev: string, rowid: number): string {
+  const entry = `${JSON.stringify(rev)},${rowid}`;
+  return text.length === 0 ? entry : `${text},${entry}`;
+}
+
+export function encodeInnerRefs(refs: ReadonlyMap<string, number>): string {
+  let text = '';
+  for (const [rev, rowid] of refs) text = appendInnerRef(text, rev, rowid);
+  return text;
+}

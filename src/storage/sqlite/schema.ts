@@ -13,9 +13,15 @@
  *   tombstones (usually few): `countDocsBefore` counts all ids before a key
  *   and subtracts the tombstones.
  * - `bodies`: revision bodies under increasing rowids (appends touch the last
- *   page only); the document row's `body_refs` maps each stored revision to
- *   its body's rowid and size (see doc-state.ts). A rowid table because bodies
- *   can be megabytes and WITHOUT ROWID tables want small rows.
+ *   page only). A rowid table because bodies can be megabytes and WITHOUT
+ *   ROWID tables want small rows. The document row's `body_refs` maps each
+ *   stored *leaf* revision to its body's rowid and size (see doc-state.ts),
+ *   and `winning_body` names the winner's body, so a read of the winner is one
+ *   joined lookup. `inner_refs` lists the bodies of revisions that stopped
+ *   being leaves, as text that a write appends to without decoding it
+ *   (doc-state.ts): an update's work in JavaScript does not grow with the
+ *   document's history. Compaction empties it. (A side table keyed by
+ *   document would dirty one more random page per updated document.)
  * - `locals`: `_local` documents (small, WITHOUT ROWID).
  * - `meta`: one row of counters and properties, kept current inside every
  *   write transaction so `info()` never counts.
@@ -27,7 +33,7 @@
 import Database from 'better-sqlite3';
 import { createAttachmentsSchema } from './attachments.js';
 
-export const databaseSchemaVersion = 2;
+export const databaseSchemaVersion = 3;
 export const catalogSchemaVersion = 1;
 
 /** Pages SQLite may cache per connection, as KiB (negative = KiB in SQLite). */
@@ -104,9 +110,11 @@ export function createDatabaseSchema(db: Database.Database, meta: InitialMeta): 
         id TEXT NOT NULL,
         deleted INTEGER NOT NULL,
         winning_rev TEXT NOT NULL,
+        winning_body INTEGER,
         tree TEXT NOT NULL,
         active_bytes INTEGER NOT NULL,
-        body_refs TEXT NOT NULL
+        body_refs TEXT NOT NULL,
+        inner_refs TEXT NOT NULL
       );
       CREATE INDEX docs_id ON docs (id);
       -- _all_docs offsets count live ids: all ids minus these.

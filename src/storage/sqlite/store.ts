@@ -7,12 +7,15 @@
  * run on the connection mid-call, which also makes each read call see one
  * committed state. The methods are async only because the contract is.
  */
+import type { RevTree } from '../../core/rev.js';
 import type {
   ChangesOptions,
   DatabaseProperties,
   DatabaseStore,
   DocRecord,
+  GetDocsOptions,
   IdRangeOptions,
+  RecordReadOptions,
   LocalDoc,
   PurgedInfo,
   PurgeRequest,
@@ -26,7 +29,7 @@ import type { Connection } from './pool.js';
 import { idRangeSql } from './ranges.js';
 import { compactAttachmentsChunk, putAttachments, readAttachment } from './attachments.js';
 import { decodeTree } from './tree-codec.js';
-import { dataVersion, decodeBodyRefs, rememberStates, takeStates, type RowState } from './doc-state.js';
+import { dataVersion, decodeBodyRefs, decodeInnerRefs, rememberStates, takeStates, type RowState } from './doc-state.js';
 import {
   addBodies,
   compactChunk,
@@ -37,6 +40,7 @@ import {
   readMeta,
   readTotals,
   removeRow,
+  retireInnerRefs,
   trimPurgedInfos,
   writeTotals,
 } from './updates.js';
@@ -49,13 +53,58 @@ export interface StoreHost {
   fileBytes(entry: CatalogEntry, connection: Connection): number;
 }
 
-/** A record's columns, read with `.raw()` (arrays: no object per row from the driver). */
-type DocRow = readonly [seq: number, id: string, tree: string, winningRev: string, deleted: number, ...unknown[]];
+/**
+ * A record's columns, read with `.raw()` (arrays: no object per row from the
+ * driver); with winning bodies, the body's two columns follow.
+ */
+type DocRow = readonly [
+  seq: number,
+  id: string,
+  tree: string,
+  winningRev: string,
+  deleted: number,
+  json?: string | null,
+  attachmentsJson?: string | null,
+];
 
-const docColumns = 'seq, id, tree, winning_rev, deleted';
+/** Record columns of `docs` aliased `d`, and the winning body's columns of `bodies` aliased `b`. */
+const docColumns = 'd.seq, d.id, d.tree, d.winning_rev, d.deleted';
+const docBodyColumns = `${docColumns}, b.json, b.attachments_json`;
+const winningBodyJoin = 'LEFT JOIN bodies b ON b.rowid = d.winning_body';
 
+/** `SELECT <columns> FROM docs d [JOIN the winning body]`: the start of every record read. */
+function selectRecords(options: RecordReadOptions | undefined): string {
+  return options?.withWinningBodies === true
+    ? `SELECT ${docBodyColumns} FROM docs d ${winningBodyJoin}`
+    : `SELECT ${docColumns} FROM docs d`;
+}
+
+/** The tree is decoded on first access: most reads (a GET of the winner, listings) never look at it. */
 function toRecord(row: DocRow): DocRecord {
-  return { id: row[1], tree: decodeTree(row[2]), winningRev: row[3], deleted: row[4] !== 0, seq: row[0] };
+  const treeText = row[2];
+  let tree: RevTree | undefined;
+  const json = row[5];
+  if (json === undefined || json === null) {
+    return {
+      id: row[1],
+      get tree(): RevTree {
+        return (tree ??= decodeTree(treeText));
+      },
+      winningRev: row[3],
+      deleted: row[4] !== 0,
+      seq: row[0],
+    };
+  }
+  return {
+    id: row[1],
+    get tree(): RevTree {
+      return (tree ??= decodeTree(treeText));
+    },
+    winningRev: row[3],
+    deleted: row[4] !== 0,
+    seq: row[0],
+    winningBody: { rev: row[3], json, attachmentsJson: row[6] as string },
+  };
 }
 
 export class SqliteDatabaseStore implements DatabaseStore {
@@ -112,42 +161,36 @@ export class SqliteDatabaseStore implements DatabaseStore {
     );
   }
 
-  async getDocs(ids: readonly string[]): Promise<(DocRecord | undefined)[]> {
+  async getDocs(ids: readonly string[], options?: GetDocsOptions): Promise<(DocRecord | undefined)[]> {
     return this.#use((connection) => {
-      // The write path's columns too: the writer reads records just before
-      // writing them, and the write then needs not read the rows again.
-      const statement = connection
-        .statement(`SELECT ${docColumns}, active_bytes, body_refs FROM docs WHERE id = ?`)
-        .raw(true);
-      const version = dataVersion(connection);
-      const states = new Map<string, RowState | null>();
-      const records = ids.map((id) => {
-        const row = statement.get(id) as [number, string, string, string, number, number, string] | undefined;
-        if (row === undefined) {
-          states.set(id, null);
-          return undefined;
-        }
-        states.set(id, { seq: row[0], deleted: row[4] !== 0, activeBytes: row[5], bodyRefsText: row[6] });
-        return toRecord(row);
+      if (options?.forUpdate === true) return readForUpdate(connection, ids);
+      const statement = connection.statement(`${selectRecords(options)} WHERE d.id = ?`).raw(true);
+      return ids.map((id) => {
+        const row = statement.get(id) as DocRow | undefined;
+        return row === undefined ? undefined : toRecord(row);
       });
-      rememberStates(connection, version, states);
-      return records;
     });
   }
 
   async getBodies(id: string, revs: readonly string[]): Promise<Map<string, RevisionBody>> {
     return this.#use((connection) => {
       const bodies = new Map<string, RevisionBody>();
-      const refsText = connection.statement('SELECT body_refs FROM docs WHERE id = ?').pluck().get(id) as
-        | string
+      if (revs.length === 0) return bodies;
+      const row = connection.statement('SELECT body_refs, inner_refs FROM docs WHERE id = ?').raw(true).get(id) as
+        | [string, string]
         | undefined;
-      if (refsText === undefined || revs.length === 0) return bodies;
-      const refs = decodeBodyRefs(refsText);
-      const statement = connection.statement('SELECT json, attachments_json FROM bodies WHERE rowid = ?').raw(true);
+      if (row === undefined) return bodies;
+      const refs = decodeBodyRefs(row[0]);
+      let inner: Map<string, number> | undefined;
+      const byRowid = connection.statement('SELECT json, attachments_json FROM bodies WHERE rowid = ?').raw(true);
       for (const rev of revs) {
-        const ref = refs.get(rev);
-        const row = ref === undefined ? undefined : (statement.get(ref.rowid) as [string, string] | undefined);
-        if (row !== undefined) bodies.set(rev, { rev, json: row[0], attachmentsJson: row[1] });
+        let rowid = refs.get(rev)?.rowid;
+        if (rowid === undefined && row[1].length > 0) {
+          inner ??= decodeInnerRefs(row[1]);
+          rowid = inner.get(rev);
+        }
+        const found = rowid === undefined ? undefined : (byRowid.get(rowid) as [string, string] | undefined);
+        if (found !== undefined) bodies.set(rev, { rev, json: found[0], attachmentsJson: found[1] });
       }
       return bodies;
     });
@@ -159,8 +202,8 @@ export class SqliteDatabaseStore implements DatabaseStore {
 
   async scanDocs(options: IdRangeOptions): Promise<DocRecord[]> {
     return this.#use((connection) => {
-      const range = idRangeSql('id', options);
-      const sql = `SELECT ${docColumns} FROM docs ${range.where} ORDER BY id ${range.order} LIMIT ? OFFSET ?`;
+      const range = idRangeSql('d.id', options);
+      const sql = `${selectRecords(options)} ${range.where} ORDER BY d.id ${range.order} LIMIT ? OFFSET ?`;
       const rows = connection.statement(sql).raw(true).all(...range.params, options.limit, options.skip ?? 0) as DocRow[];
       return rows.map(toRecord);
     });
@@ -187,17 +230,17 @@ export class SqliteDatabaseStore implements DatabaseStore {
       let rows: DocRow[];
       if (options.descending !== true) {
         rows = connection
-          .statement(`SELECT ${docColumns} FROM docs WHERE seq > ? ORDER BY seq LIMIT ?`)
+          .statement(`${selectRecords(options)} WHERE d.seq > ? ORDER BY d.seq LIMIT ?`)
           .raw(true)
           .all(options.since, options.limit) as DocRow[];
       } else if (options.since === 0) {
         rows = connection
-          .statement(`SELECT ${docColumns} FROM docs ORDER BY seq DESC LIMIT ?`)
+          .statement(`${selectRecords(options)} ORDER BY d.seq DESC LIMIT ?`)
           .raw(true)
           .all(options.limit) as DocRow[];
       } else {
         rows = connection
-          .statement(`SELECT ${docColumns} FROM docs WHERE seq < ? ORDER BY seq DESC LIMIT ?`)
+          .statement(`${selectRecords(options)} WHERE d.seq < ? ORDER BY d.seq DESC LIMIT ?`)
           .raw(true)
           .all(options.since, options.limit) as DocRow[];
       }
@@ -214,7 +257,8 @@ export class SqliteDatabaseStore implements DatabaseStore {
         for (const doc of batch.docs) {
           const refs = removeRow(connection, currentState(connection, memo, doc.id), totals);
           deleteBodies(connection, refs, doc.removedRevs);
-          addBodies(connection, refs, doc.newBodies);
+          addBodies(connection, refs.leaves, doc.newBodies);
+          retireInnerRefs(doc, refs);
           putAttachments(connection, doc.id, doc.newAttachments);
           seqs.push(insertRecord(connection, doc, refs, totals));
         }
@@ -292,11 +336,9 @@ export class SqliteDatabaseStore implements DatabaseStore {
    * then hands the freed pages back to the file system.
    */
   async compact(): Promise<void> {
-    let afterSeq: number | undefined = 0;
-    for (;;) {
+    for (let afterSeq: number | undefined = 0; afterSeq !== undefined; ) {
       const from: number = afterSeq;
       afterSeq = this.#use((connection) => compactChunk(connection, from));
-      if (afterSeq === undefined) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (let afterId: string | undefined = ''; afterId !== undefined; ) {
@@ -314,5 +356,28 @@ export class SqliteDatabaseStore implements DatabaseStore {
   async close(): Promise<void> {
     this.#closed = true;
   }
+}
+
+/**
+ * Records the writer is about to write: also the columns its write needs,
+ * remembered (doc-state.ts) so that the write need not read the rows again.
+ */
+function readForUpdate(connection: Connection, ids: readonly string[]): (DocRecord | undefined)[] {
+  const statement = connection
+    .statement('SELECT seq, id, tree, winning_rev, deleted, active_bytes, body_refs, inner_refs FROM docs WHERE id = ?')
+    .raw(true);
+  const version = dataVersion(connection);
+  const states = new Map<string, RowState | null>();
+  const records = ids.map((id) => {
+    const row = statement.get(id) as [number, string, string, string, number, number, string, string] | undefined;
+    if (row === undefined) {
+      states.set(id, null);
+      return undefined;
+    }
+    states.set(id, { seq: row[0], deleted: row[4] !== 0, activeBytes: row[5], bodyRefsText: row[6], innerRefsText: row[7] });
+    return toRecord([row[0], row[1], row[2], row[3], row[4]]);
+  });
+  rememberStates(connection, version, states);
+  return records;
 }
 

@@ -5,9 +5,19 @@
  * Every function here runs inside a transaction its caller opened.
  */
 import type { DocWrite, RevisionBody } from '../engine.js';
-import { decodeBodyRefs, encodeBodyRefs, forgetStates, noBodyRefs, type BodyRef, type RowState } from './doc-state.js';
+import {
+  appendInnerRef,
+  decodeBodyRefs,
+  decodeInnerRefs,
+  encodeBodyRefs,
+  encodeInnerRefs,
+  forgetStates,
+  noBodyRefs,
+  type BodyRef,
+  type RowState,
+} from './doc-state.js';
 import type { Connection } from './pool.js';
-import { decodeTree, encodeTree, leafRevs } from './tree-codec.js';
+import { encodeTree, leafRevs } from './tree-codec.js';
 
 /** Documents compaction examines per transaction, between which it yields. */
 export const compactionDocsPerChunk = 500;
@@ -65,20 +75,30 @@ export function currentState(
   const remembered = memo.get(id);
   if (remembered !== undefined) return remembered;
   const row = connection
-    .statement('SELECT seq, deleted, active_bytes, body_refs FROM docs WHERE id = ?')
+    .statement('SELECT seq, deleted, active_bytes, body_refs, inner_refs FROM docs WHERE id = ?')
     .raw(true)
-    .get(id) as [number, number, number, string] | undefined;
-  return row === undefined ? null : { seq: row[0], deleted: row[1] !== 0, activeBytes: row[2], bodyRefsText: row[3] };
+    .get(id) as [number, number, number, string, string] | undefined;
+  return row === undefined
+    ? null
+    : { seq: row[0], deleted: row[1] !== 0, activeBytes: row[2], bodyRefsText: row[3], innerRefsText: row[4] };
 }
 
-/** Removes a document's current row and takes it out of the totals; returns its body refs. */
-export function removeRow(connection: Connection, state: RowState | null, totals: Totals): Map<string, BodyRef> {
-  if (state === null) return new Map();
+/** A document's stored bodies while a write changes them: leaf refs decoded, inner refs as text. */
+export interface StoredBodies {
+  readonly leaves: Map<string, BodyRef>;
+  /** `inner_refs` text (doc-state.ts). */
+  inner: string;
+}
+
+/** Removes a document's current row and takes it out of the totals; returns its stored bodies. */
+export function removeRow(connection: Connection, state: RowState | null, totals: Totals): StoredBodies {
+  if (state === null) return { leaves: new Map(), inner: '' };
   connection.statement('DELETE FROM docs WHERE seq = ?').run(state.seq);
   if (state.deleted) totals.docDelCount -= 1;
   else totals.docCount -= 1;
   totals.activeBytes -= state.activeBytes;
-  return state.bodyRefsText === noBodyRefs ? new Map() : decodeBodyRefs(state.bodyRefsText);
+  const leaves = state.bodyRefsText === noBodyRefs ? new Map<string, BodyRef>() : decodeBodyRefs(state.bodyRefsText);
+  return { leaves, inner: state.innerRefsText };
 }
 
 /** Stores bodies not stored yet (a body already stored is kept as it is). */
@@ -92,44 +112,83 @@ export function addBodies(connection: Connection, refs: Map<string, BodyRef>, bo
   }
 }
 
-/** Deletes the stored bodies of the given revisions (those not stored are ignored). */
-export function deleteBodies(connection: Connection, refs: Map<string, BodyRef>, revs: Iterable<string>): void {
+/**
+ * Deletes the stored bodies of the given revisions, leaf or inner; those not
+ * stored are ignored. Inner refs are decoded only when a revision is not a leaf.
+ */
+export function deleteBodies(connection: Connection, bodies: StoredBodies, revs: Iterable<string>): void {
   const remove = connection.statement('DELETE FROM bodies WHERE rowid = ?');
+  let inner: Map<string, number> | undefined;
   for (const rev of revs) {
-    const ref = refs.get(rev);
-    if (ref === undefined) continue;
-    remove.run(ref.rowid);
-    refs.delete(rev);
+    const ref = bodies.leaves.get(rev);
+    if (ref !== undefined) {
+      remove.run(ref.rowid);
+      bodies.leaves.delete(rev);
+      continue;
+    }
+    if (bodies.inner.length === 0) continue;
+    inner ??= decodeInnerRefs(bodies.inner);
+    const rowid = inner.get(rev);
+    if (rowid === undefined) continue;
+    remove.run(rowid);
+    inner.delete(rev);
   }
+  if (inner !== undefined) bodies.inner = encodeInnerRefs(inner);
 }
 
-/** Deletes every body a document still has. */
-export function deleteAllBodies(connection: Connection, refs: Map<string, BodyRef>): void {
-  deleteBodies(connection, refs, [...refs.keys()]);
+/** Deletes every body a document still has, leaf or inner. */
+export function deleteAllBodies(connection: Connection, bodies: StoredBodies): void {
+  const remove = connection.statement('DELETE FROM bodies WHERE rowid = ?');
+  for (const ref of bodies.leaves.values()) remove.run(ref.rowid);
+  bodies.leaves.clear();
+  for (const rowid of decodeInnerRefs(bodies.inner).values()) remove.run(rowid);
+  bodies.inner = '';
+}
+
+/**
+ * Moves the refs of revisions that are no longer leaves of `record.tree` from
+ * the leaf refs to the inner refs (appended as text), so the leaf refs stay
+ * as small as the number of leaves. The winner is always a leaf: a lone ref
+ * naming it needs no tree walk.
+ */
+export function retireInnerRefs(record: Pick<DocWrite, 'tree' | 'winningRev'>, bodies: StoredBodies): void {
+  const refs = bodies.leaves;
+  if (refs.size === 0 || (refs.size === 1 && refs.has(record.winningRev))) return;
+  const leaves = leafRevs(record.tree);
+  for (const [rev, ref] of refs) {
+    if (leaves.has(rev)) continue;
+    bodies.inner = appendInnerRef(bodies.inner, rev, ref.rowid);
+    refs.delete(rev);
+  }
 }
 
 /** Stores a record at the next sequence (its previous row must be removed already). */
 export function insertRecord(
   connection: Connection,
   record: Omit<DocWrite, 'newBodies' | 'removedRevs'>,
-  refs: ReadonlyMap<string, BodyRef>,
+  bodies: StoredBodies,
   totals: Totals,
 ): number {
+  const refs = bodies.leaves;
   const treeText = encodeTree(record.tree);
-  const activeBytes = Buffer.byteLength(treeText) + (refs.get(record.winningRev)?.bytes ?? 0);
+  const winning = refs.get(record.winningRev);
+  const activeBytes = Buffer.byteLength(treeText) + (winning?.bytes ?? 0);
   totals.updateSeq += 1;
   connection
     .statement(
-      'INSERT INTO docs (seq, id, deleted, winning_rev, tree, active_bytes, body_refs) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO docs (seq, id, deleted, winning_rev, winning_body, tree, active_bytes, body_refs, inner_refs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       totals.updateSeq,
       record.id,
       record.deleted ? 1 : 0,
       record.winningRev,
+      winning?.rowid ?? null,
       treeText,
       activeBytes,
       refs.size === 0 ? noBodyRefs : encodeBodyRefs(refs),
+      bodies.inner,
     );
   if (record.deleted) totals.docDelCount += 1;
   else totals.docCount += 1;
@@ -143,26 +202,26 @@ export function trimPurgedInfos(connection: Connection): void {
 }
 
 /**
- * Compacts the bodies of the next chunk of documents, in sequence order;
- * returns the last seq done, or undefined at the end. A document written
- * meanwhile moves to a higher seq, so the walk still reaches it.
+ * Drops the inner-revision bodies of the next chunk of documents, in sequence
+ * order; returns the last seq done, or undefined at the end. A document
+ * written meanwhile moves to a higher seq, so the walk still reaches it.
+ * Every inner ref names a revision that is not a leaf (a write moves a ref
+ * there only then, and no edit or purge turns an inner revision back into a
+ * leaf), so they all go.
  */
 export function compactChunk(connection: Connection, afterSeq: number): number | undefined {
   return connection.db.transaction(() => {
     forgetStates(connection);
     const rows = connection
-      .statement('SELECT seq, tree, body_refs FROM docs WHERE seq > ? ORDER BY seq LIMIT ?')
+      .statement('SELECT seq, inner_refs FROM docs WHERE seq > ? ORDER BY seq LIMIT ?')
       .raw(true)
-      .all(afterSeq, compactionDocsPerChunk) as [number, string, string][];
-    const update = connection.statement('UPDATE docs SET body_refs = ? WHERE seq = ?');
-    for (const [seq, treeText, refsText] of rows) {
-      const refs = decodeBodyRefs(refsText);
-      if (refs.size <= 1) continue;
-      const leaves = leafRevs(decodeTree(treeText));
-      const dropped = [...refs.keys()].filter((rev) => !leaves.has(rev));
-      if (dropped.length === 0) continue;
-      deleteBodies(connection, refs, dropped);
-      update.run(encodeBodyRefs(refs), seq);
+      .all(afterSeq, compactionDocsPerChunk) as [number, string][];
+    const removeBody = connection.statement('DELETE FROM bodies WHERE rowid = ?');
+    const clear = connection.statement("UPDATE docs SET inner_refs = '' WHERE seq = ?");
+    for (const [seq, innerText] of rows) {
+      if (innerText.length === 0) continue;
+      for (const rowid of decodeInnerRefs(innerText).values()) removeBody.run(rowid);
+      clear.run(seq);
     }
     const last = rows[rows.length - 1];
     return rows.length < compactionDocsPerChunk || last === undefined ? undefined : last[0];
