@@ -18,6 +18,8 @@ const docsFull = 50_000;
 const docsQuick = 2_000;
 const docsIncremental = 1_000;
 const writeBatchDocs = 1_000;
+/** Node flags for both servers, to profile them: `SETTEE_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`. */
+const serverNodeArgs = (process.env['SETTEE_BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${base}${path}`, {
@@ -64,6 +66,7 @@ export async function benchReplication(context: BenchContext): Promise<readonly 
           await startServer({
             name,
             script: new URL('../src/cli.js', import.meta.url),
+            nodeArgs: serverNodeArgs,
             args: ['--port', '0', '--host', '127.0.0.1', '--data', join(dir, name), '--admin', `${admin.name}:${admin.password}`],
             logFile: join(dir, `${name}.log`),
             cwd: dir,

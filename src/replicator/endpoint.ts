@@ -132,6 +132,23 @@ export interface Endpoint {
   close(): Promise<void>;
 }
 
+/**
+ * The exact JSON text a fetched document was parsed from, kept beside it so
+ * an endpoint that sends documents as text (HTTP `_bulk_docs`) sends those
+ * bytes untouched instead of serialising the object again. Documents are not
+ * modified between fetch and write; an object without text is serialised.
+ */
+const jsonTexts = new WeakMap<JsonObject, string>();
+
+export function withJsonText(doc: JsonObject, json: string): JsonObject {
+  jsonTexts.set(doc, json);
+  return doc;
+}
+
+export function jsonTextOf(doc: JsonObject): string {
+  return jsonTexts.get(doc) ?? stringifyJson(doc);
+}
+
 /** Thrown by `bulkGet` when the peer does not implement `_bulk_get`. */
 export class BulkGetUnsupportedError extends Error {
   constructor() {

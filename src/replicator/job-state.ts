@@ -1,18 +1,21 @@
 /**
  * The states of a replication job and the only transitions between them.
+ * The job reads the feed; each page becomes a batch that a bounded pipeline
+ * diffs, fetches and writes while the job reads on (`batch-pipeline.ts`,
+ * `batch-transfer.ts`), so these states are the reader's, and checkpoints
+ * record only what the pipeline has fully written, in feed order.
  *
  *     starting → checking_peers → reading_checkpoint → fetching_changes
- *     fetching_changes → diffing            (a batch of changes arrived)
- *                      → checkpointing      (caught up)
- *     diffing          → fetching_docs      (the target lacks some revisions)
- *                      → fetching_changes | checkpointing   (nothing missing: batch done)
- *     fetching_docs    → writing            (one bounded chunk of documents)
- *     writing          → fetching_docs      (more chunks of this batch)
- *                      → fetching_changes | checkpointing   (batch done)
+ *     fetching_changes → replicating        (a page arrived: it enters the pipeline)
+ *                      → draining           (caught up, batches still in flight)
+ *                      → checkpointing      (caught up, nothing in flight)
+ *     replicating      → fetching_changes   (the pipeline has room for another page)
+ *                      → checkpointing      (a checkpoint is due; batches keep going)
+ *     draining         → checkpointing      (everything read is written)
  *     checkpointing    → fetching_changes   (periodic, more to read)
  *                      → waiting            (continuous and caught up)
  *                      → completed          (one-shot and caught up)
- *     waiting          → diffing | waiting  (long poll: changes, or a timeout)
+ *     waiting          → replicating | waiting  (long poll: changes, or a timeout)
  *                      → checkpointing      (a filtered feed moved on without rows)
  *     any non-final    → failed | cancelled
  */
@@ -21,9 +24,8 @@ export type JobState =
   | 'checking_peers'
   | 'reading_checkpoint'
   | 'fetching_changes'
-  | 'diffing'
-  | 'fetching_docs'
-  | 'writing'
+  | 'replicating'
+  | 'draining'
   | 'checkpointing'
   | 'waiting'
   | 'completed'
@@ -34,12 +36,11 @@ const next: Readonly<Record<JobState, readonly JobState[]>> = {
   starting: ['checking_peers'],
   checking_peers: ['reading_checkpoint'],
   reading_checkpoint: ['fetching_changes'],
-  fetching_changes: ['diffing', 'checkpointing'],
-  diffing: ['fetching_docs', 'fetching_changes', 'checkpointing'],
-  fetching_docs: ['writing'],
-  writing: ['fetching_docs', 'fetching_changes', 'checkpointing'],
+  fetching_changes: ['replicating', 'draining', 'checkpointing'],
+  replicating: ['fetching_changes', 'checkpointing'],
+  draining: ['checkpointing'],
   checkpointing: ['fetching_changes', 'waiting', 'completed'],
-  waiting: ['diffing', 'waiting', 'checkpointing'],
+  waiting: ['replicating', 'waiting', 'checkpointing'],
   completed: [],
   failed: [],
   cancelled: [],

@@ -32,6 +32,7 @@ import type {
   Seq,
   WriteFailure,
 } from './endpoint.js';
+import { withJsonText } from './endpoint.js';
 
 export interface LocalEndpointOptions {
   readonly couch: Couch;
@@ -150,7 +151,8 @@ export class LocalEndpoint implements Endpoint {
   async bulkGet(requests: readonly DocRevisionRequest[]): Promise<FetchedRevision[]> {
     const db = await this.db();
     const ids = [...new Set(requests.map((request) => request.id))];
-    const records = await db.records(ids);
+    // The winners' bodies come with the records (one storage read): replication mostly fetches winners.
+    const records = await db.records(ids, { withWinningBodies: true });
     const byId = new Map(ids.map((id, index) => [id, records[index]] as const));
     const results: FetchedRevision[] = [];
     for (const request of requests) {
@@ -213,7 +215,8 @@ async function fetched(
 ): Promise<FetchedRevision> {
   if ('missing' in entry) return { ok: false, id, rev: entry.missing, error: 'not_found', reason: 'missing' };
   const since = attsSince.map((rev) => parseRev(rev));
-  return { ok: true, doc: asObject(parseJson(await renderDocWithAttachmentData(db.store, record, entry.ok, since))) };
+  const json = await renderDocWithAttachmentData(db.store, record, entry.ok, since);
+  return { ok: true, doc: withJsonText(asObject(parseJson(json)), json) };
 }
 
 function failure(doc: JsonObject, error: string, reason: string): WriteFailure {

@@ -24,6 +24,12 @@ export interface ReplicationOptions {
   readonly batchDocsMax?: number;
   /** Revisions fetched and written per chunk. */
   readonly fetchRevisionsMax?: number;
+  /** Pages of changes being replicated at once (read, diffed, fetched, written; checkpoints follow in order). */
+  readonly batchesInFlightMax?: number;
+  /** `_bulk_get` (or `open_revs`) requests at once. */
+  readonly fetchConcurrencyMax?: number;
+  /** `_bulk_docs` requests at once. */
+  readonly writeConcurrencyMax?: number;
   /** Least time between two checkpoints while changes keep coming. */
   readonly checkpointIntervalMs?: number;
   /** How long one long poll of a continuous replication waits. */
@@ -40,6 +46,9 @@ export interface ResolvedOptions {
   readonly useCheckpoints: boolean;
   readonly batchDocsMax: number;
   readonly fetchRevisionsMax: number;
+  readonly batchesInFlightMax: number;
+  readonly fetchConcurrencyMax: number;
+  readonly writeConcurrencyMax: number;
   readonly checkpointIntervalMs: number;
   readonly longpollTimeoutMs: number;
 }
@@ -48,6 +57,11 @@ export const batchDocsDefault = 500;
 export const batchDocsLimitMax = 10_000;
 export const fetchRevisionsDefault = 500;
 export const fetchRevisionsLimitMax = 1_000;
+export const batchesInFlightDefault = 3;
+export const fetchConcurrencyDefault = 4;
+export const writeConcurrencyDefault = 2;
+/** Bound on each of the three above (CouchDB's replicator runs 4 workers by default). */
+export const concurrencyLimitMax = 32;
 export const checkpointIntervalMsDefault = 30_000;
 export const longpollTimeoutMsDefault = 60_000;
 export const longpollTimeoutMsMax = 600_000;
@@ -72,6 +86,9 @@ export function resolveOptions(options: ReplicationOptions): ResolvedOptions {
     useCheckpoints: options.useCheckpoints ?? true,
     batchDocsMax: bounded('batchDocsMax', options.batchDocsMax, batchDocsDefault, 1, batchDocsLimitMax),
     fetchRevisionsMax: bounded('fetchRevisionsMax', options.fetchRevisionsMax, fetchRevisionsDefault, 1, fetchRevisionsLimitMax),
+    batchesInFlightMax: bounded('batchesInFlightMax', options.batchesInFlightMax, batchesInFlightDefault, 1, concurrencyLimitMax),
+    fetchConcurrencyMax: bounded('fetchConcurrencyMax', options.fetchConcurrencyMax, fetchConcurrencyDefault, 1, concurrencyLimitMax),
+    writeConcurrencyMax: bounded('writeConcurrencyMax', options.writeConcurrencyMax, writeConcurrencyDefault, 1, concurrencyLimitMax),
     checkpointIntervalMs: bounded('checkpointIntervalMs', options.checkpointIntervalMs, checkpointIntervalMsDefault, 0, 86_400_000),
     longpollTimeoutMs: bounded('longpollTimeoutMs', options.longpollTimeoutMs, longpollTimeoutMsDefault, 1, longpollTimeoutMsMax),
   };

@@ -1,7 +1,8 @@
 /**
  * Seeded simulation: 3–5 replicas make random edits, deletions, re-creations
  * and edits of conflict branches, and replicate in random directions and
- * orders with random batch sizes and checkpoint intervals. After a final
+ * orders with random batch sizes, checkpoint intervals and pipeline bounds
+ * (batches in flight, concurrent fetches and writes). After a final
  * all-to-all exchange every replica must hold the same documents with the
  * same leaves and winners, and no revision ever created may be missing
  * (nothing is stemmed: trees stay far below the default revs limit).
@@ -45,7 +46,14 @@ async function simulate(options: SimulationOptions): Promise<{ problems: string[
         source: localEndpoint(couch, source),
         target: wrap(localEndpoint(couch, target)),
         serverUuid: testServerUuid,
-        options: { batchDocsMax: 1 + Math.floor(random() * 4), fetchRevisionsMax: 1 + Math.floor(random() * 3), checkpointIntervalMs: pick([0, 10, 1_000_000]) },
+        options: {
+          batchDocsMax: 1 + Math.floor(random() * 4),
+          fetchRevisionsMax: 1 + Math.floor(random() * 3),
+          checkpointIntervalMs: pick([0, 10, 1_000_000]),
+          batchesInFlightMax: 1 + Math.floor(random() * 3),
+          fetchConcurrencyMax: 1 + Math.floor(random() * 3),
+          writeConcurrencyMax: 1 + Math.floor(random() * 2),
+        },
         environment: testEnvironment(Math.floor(random() * 1e9)),
       });
     };

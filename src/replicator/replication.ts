@@ -4,19 +4,23 @@
  * handler that does its I/O and names the next state; `run` is the only place
  * that moves between states, checks cancellation and records failure.
  *
- * Work is sequential and bounded: one page of at most `batchDocsMax` changes
- * is diffed against the target at a time, and its missing revisions are
- * fetched and written in chunks of at most `fetchRevisionsMax`, so memory
- * holds one chunk of documents whatever the database size. The sequence
- * reached is recorded only after a whole page is written, so a checkpoint
- * never runs ahead of the target.
+ * The job reads the source's changes a page (at most `batchDocsMax`) at a
+ * time and hands each page to a pipeline that diffs, fetches and writes it
+ * (`batch-transfer.ts`) while the job reads on: at most `batchesInFlightMax`
+ * pages are in flight, and their chunks share bounded fetch and write
+ * concurrency, so memory stays bounded whatever the database size. Batches
+ * complete in feed order as far as checkpoints are concerned
+ * (`batch-pipeline.ts`): the sequence recorded is always one below which
+ * everything is written, so a checkpoint never runs ahead of the target.
  */
 import { CouchError, isCouchError, assert } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json-value.js';
 import type { ReplicationStats } from './checkpoint.js';
 import { checkpointBody, compareCheckpoints, statsFromHistory } from './checkpoint.js';
-import type { ChangeRow, DocRevisionRequest, Endpoint, FetchedRevision, Seq, WriteFailure } from './endpoint.js';
-import { BulkGetUnsupportedError, lowestSeq, sameSeq } from './endpoint.js';
+import { BatchPipeline } from './batch-pipeline.js';
+import { BatchTransfer } from './batch-transfer.js';
+import type { ChangesBatch, Endpoint, Seq, WriteFailure } from './endpoint.js';
+import { lowestSeq, sameSeq } from './endpoint.js';
 import type { ReplicationEnvironment } from './environment.js';
 import { randomHexId, rfc1123, systemEnvironment } from './environment.js';
 import type { JobState } from './job-state.js';
@@ -44,16 +48,6 @@ export interface ReplicationConfig {
 /** `_replicate`'s answer: `{ok, [no_changes], session_id, source_last_seq, replication_id_version, history}`. */
 export type ReplicationResult = JsonObject;
 
-/** A page of changes being replicated. */
-interface Batch {
-  readonly rows: readonly ChangeRow[];
-  readonly lastSeq: Seq;
-  /** Missing revisions per document, in feed order. */
-  missing: { readonly id: string; readonly revs: readonly string[]; readonly attsSince: readonly string[] }[];
-  /** Documents fetched and not yet written. */
-  fetched: JsonObject[];
-}
-
 export class Replication {
   readonly id: ReplicationId;
   readonly sessionId: string;
@@ -75,15 +69,20 @@ export class Replication {
   private targetLogRev: string | undefined;
   private history: readonly JsonValue[] = [];
   private startSeq: Seq = lowestSeq;
+  /** How far the feed has been read (pages up to here are in the pipeline or written). */
+  private readSeq: Seq = lowestSeq;
+  /** Everything up to here is written to the target. */
   private throughSeq: Seq = lowestSeq;
   private committedSeq: Seq = lowestSeq;
   private highestSeq: Seq = lowestSeq;
   private lastCheckpointAt = 0;
   private lastCheckpoint: JsonObject = {};
   private caughtUp = false;
-  private bulkGetSupported = true;
-  private batch: Batch | undefined;
-  private counters: ReplicationStats = statsFromHistory([]);
+  /** The page read and not yet handed to the pipeline. */
+  private page: ChangesBatch | undefined;
+  private readonly counters: ReplicationStats = statsFromHistory([]);
+  private readonly pipeline: BatchPipeline;
+  private readonly transfer: BatchTransfer;
 
   constructor(config: ReplicationConfig) {
     this.source = config.source;
@@ -104,6 +103,16 @@ export class Replication {
     });
     this.sessionId = randomHexId(this.environment.random);
     this.startTime = rfc1123(this.environment.now());
+    this.pipeline = new BatchPipeline(this.options.batchesInFlightMax, this.abort.signal, (seq) => {
+      this.throughSeq = seq;
+    });
+    this.transfer = new BatchTransfer({
+      source: this.source,
+      target: this.target,
+      options: this.options,
+      counters: this.counters,
+      onFailures: (failures) => this.onEvent({ type: 'write_failures', failures }),
+    });
   }
 
   get state(): JobState {
@@ -137,13 +146,16 @@ export class Replication {
   private async loop(): Promise<ReplicationResult> {
     while (!isFinal(this.current)) {
       if (this.abort.signal.aborted) {
+        await this.pipeline.settle();
         this.transition('cancelled');
         break;
       }
       try {
         this.transition(await this.step(this.current));
       } catch (error) {
-        if (this.abort.signal.aborted && this.current === 'waiting') {
+        // No batch may still be writing once the job has ended.
+        await this.pipeline.settle();
+        if (this.abort.signal.aborted) {
           this.transition('cancelled');
           break;
         }
@@ -174,12 +186,10 @@ export class Replication {
         return this.fetchChanges(false);
       case 'waiting':
         return this.fetchChanges(true);
-      case 'diffing':
-        return this.diff();
-      case 'fetching_docs':
-        return this.fetchDocs();
-      case 'writing':
-        return this.write();
+      case 'replicating':
+        return this.replicatePage();
+      case 'draining':
+        return this.drain();
       case 'checkpointing':
         return this.checkpoint();
       default:
@@ -208,9 +218,10 @@ export class Replication {
     this.targetLogRev = revOf(targetLog);
     const resume = compareCheckpoints(withoutMeta(sourceLog), withoutMeta(targetLog));
     this.history = resume.history;
-    this.counters = statsFromHistory(resume.history);
+    Object.assign(this.counters, statsFromHistory(resume.history));
     const start = resume.found ? resume.startSeq : (this.options.sinceSeq ?? lowestSeq);
     this.startSeq = start;
+    this.readSeq = start;
     this.throughSeq = start;
     this.committedSeq = start;
     this.lastCheckpointAt = this.environment.now();
@@ -219,80 +230,47 @@ export class Replication {
   }
 
   private async fetchChanges(longpoll: boolean): Promise<JobState> {
+    assert(!longpoll || this.pipeline.inFlight === 0, 'a long poll waits only with nothing in flight');
     const page = await this.source.changes({
-      since: this.throughSeq,
+      since: this.readSeq,
       limit: this.options.batchDocsMax,
       style: this.options.winningRevsOnly ? 'main_only' : 'all_docs',
       ...(this.options.docIds !== undefined ? { docIds: this.options.docIds } : {}),
       ...(this.options.selector !== undefined ? { selector: this.options.selector } : {}),
       ...(longpoll ? { longpoll: true, timeoutMs: this.options.longpollTimeoutMs, signal: this.abort.signal } : {}),
     });
+    this.pipeline.throwIfFailed();
     this.highestSeq = page.lastSeq;
+    const advanced = !sameSeq(page.lastSeq, this.readSeq);
+    this.readSeq = page.lastSeq;
     if (page.rows.length > 0) {
       this.caughtUp = false;
-      this.batch = { rows: page.rows, lastSeq: page.lastSeq, missing: [], fetched: [] };
-      return 'diffing';
+      this.page = page;
+      return 'replicating';
     }
     this.caughtUp = true;
-    const advanced = !sameSeq(page.lastSeq, this.throughSeq);
+    if (this.pipeline.inFlight > 0) return 'draining';
     this.throughSeq = page.lastSeq;
     if (longpoll) return advanced ? 'checkpointing' : 'waiting';
     return 'checkpointing';
   }
 
-  private async diff(): Promise<JobState> {
-    const batch = this.currentBatch();
-    const request = new Map<string, string[]>();
-    for (const row of batch.rows) {
-      const revs = request.get(row.id) ?? [];
-      for (const change of row.changes) if (!revs.includes(change.rev)) revs.push(change.rev);
-      request.set(row.id, revs);
-    }
-    for (const revs of request.values()) this.counters.missing_checked += revs.length;
-    const answer = await this.target.revsDiff(request);
-    for (const [id] of request) {
-      const entry = answer.get(id);
-      if (entry === undefined || entry.missing.length === 0) continue;
-      this.counters.missing_found += entry.missing.length;
-      batch.missing.push({ id, revs: entry.missing, attsSince: entry.possibleAncestors });
-    }
-    return batch.missing.length > 0 ? 'fetching_docs' : this.finishBatch();
+  /** Hands the page read to the pipeline once it has room; reading goes on meanwhile. */
+  private async replicatePage(): Promise<JobState> {
+    const page = this.page;
+    assert(page !== undefined, 'a page was read');
+    this.page = undefined;
+    await this.pipeline.waitForRoom();
+    this.pipeline.start(page.lastSeq, (signal) => this.transfer.replicate(page.rows, signal));
+    const due = this.environment.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
+    return due ? 'checkpointing' : 'fetching_changes';
   }
 
-  private async fetchDocs(): Promise<JobState> {
-    const batch = this.currentBatch();
-    const chunk: DocRevisionRequest[] = [];
-    while (batch.missing.length > 0) {
-      const doc = batch.missing[0]!;
-      if (chunk.length > 0 && chunk.length + doc.revs.length > this.options.fetchRevisionsMax) break;
-      batch.missing.shift();
-      for (const rev of doc.revs) chunk.push({ id: doc.id, rev, attsSince: doc.attsSince });
-    }
-    const results = await this.fetchRevisions(chunk);
-    const failures: WriteFailure[] = [];
-    for (const result of results) {
-      if (result.ok) {
-        this.counters.docs_read++;
-        batch.fetched.push(result.doc);
-      } else if (result.error !== 'not_found') {
-        // A revision compacted away since the diff is superseded by a later change; anything else is a failure.
-        failures.push({ id: result.id, rev: result.rev, error: result.error, reason: result.reason });
-      }
-    }
-    this.recordFailures(failures);
-    return 'writing';
-  }
-
-  private async write(): Promise<JobState> {
-    const batch = this.currentBatch();
-    const docs = batch.fetched;
-    batch.fetched = [];
-    if (docs.length > 0) {
-      const failures = await this.target.bulkDocs(docs);
-      this.counters.docs_written += docs.length - failures.length;
-      this.recordFailures(failures);
-    }
-    return batch.missing.length > 0 ? 'fetching_docs' : this.finishBatch();
+  /** Caught up: waits until every page read is written (the gap after the last one had no rows). */
+  private async drain(): Promise<JobState> {
+    await this.pipeline.drain();
+    this.throughSeq = this.readSeq;
+    return 'checkpointing';
   }
 
   private async checkpoint(): Promise<JobState> {
@@ -302,47 +280,6 @@ export class Replication {
   }
 
   // ---- helpers ----
-
-  private currentBatch(): Batch {
-    assert(this.batch !== undefined, 'a batch is in progress');
-    return this.batch;
-  }
-
-  /** The page is written: its last sequence is safe to record. */
-  private finishBatch(): JobState {
-    this.throughSeq = this.currentBatch().lastSeq;
-    this.batch = undefined;
-    const due = this.environment.now() - this.lastCheckpointAt >= this.options.checkpointIntervalMs;
-    return due ? 'checkpointing' : 'fetching_changes';
-  }
-
-  private async fetchRevisions(requests: readonly DocRevisionRequest[]): Promise<FetchedRevision[]> {
-    if (this.bulkGetSupported) {
-      this.counters.bulk_get_attempts += requests.length;
-      try {
-        const results = await this.source.bulkGet(requests);
-        this.counters.bulk_get_docs += results.filter((result) => result.ok).length;
-        return results;
-      } catch (error) {
-        if (!(error instanceof BulkGetUnsupportedError)) throw error;
-        this.bulkGetSupported = false;
-      }
-    }
-    const byDoc = new Map<string, string[]>();
-    for (const request of requests) byDoc.set(request.id, [...(byDoc.get(request.id) ?? []), request.rev]);
-    const results: FetchedRevision[] = [];
-    for (const [id, revs] of byDoc) {
-      const attsSince = requests.find((request) => request.id === id)?.attsSince ?? [];
-      results.push(...(await this.source.openRevs(id, revs, attsSince)));
-    }
-    return results;
-  }
-
-  private recordFailures(failures: readonly WriteFailure[]): void {
-    if (failures.length === 0) return;
-    this.counters.doc_write_failures += failures.length;
-    this.onEvent({ type: 'write_failures', failures });
-  }
 
   private async recordCheckpoint(): Promise<void> {
     const body = checkpointBody({
@@ -363,8 +300,8 @@ export class Replication {
   }
 
   private async writeCheckpoint(body: JsonObject): Promise<void> {
-    const targetStart = await this.target.ensureFullCommit();
-    const sourceStart = await this.source.ensureFullCommit();
+    // Both sides at once: neither log is written before both commits answered.
+    const [targetStart, sourceStart] = await Promise.all([this.target.ensureFullCommit(), this.source.ensureFullCommit()]);
     if (!sameStartTime(sourceStart, this.sourceStartTime)) {
       throw checkpointFailure('instance_start_time on source database has changed since last checkpoint.');
     }
@@ -372,8 +309,15 @@ export class Replication {
       throw checkpointFailure('instance_start_time on target database has changed since last checkpoint.');
     }
     const docId = `_local/${this.id.baseId}`;
-    this.sourceLogRev = await this.source.putLocal(this.id.baseId, withRev({ _id: docId }, this.sourceLogRev, body));
-    this.targetLogRev = await this.target.putLocal(this.id.baseId, withRev({ _id: docId }, this.targetLogRev, body));
+    const [sourceWrite, targetWrite] = await Promise.allSettled([
+      this.source.putLocal(this.id.baseId, withRev({ _id: docId }, this.sourceLogRev, body)),
+      this.target.putLocal(this.id.baseId, withRev({ _id: docId }, this.targetLogRev, body)),
+    ]);
+    // A side that was written keeps its new rev even when the other failed.
+    if (sourceWrite.status === 'fulfilled') this.sourceLogRev = sourceWrite.value;
+    if (targetWrite.status === 'fulfilled') this.targetLogRev = targetWrite.value;
+    if (sourceWrite.status === 'rejected') throw sourceWrite.reason;
+    if (targetWrite.status === 'rejected') throw targetWrite.reason;
   }
 }
 
