@@ -4,20 +4,13 @@
  * produced from a seed so every run writes the same bytes.
  */
 import type { JsonObject } from '../src/core/json-value.js';
+import { createPrng } from '../test/support/prng.js';
 
 /** A seeded pseudo-random source (mulberry32): uniform in [0, 1). */
 export type Random = () => number;
 
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded PRNG, so benchmark data and test data come from one generator. */
+export const seededRandom: (seed: number) => Random = createPrng;
 
 function pick<T>(random: Random, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
