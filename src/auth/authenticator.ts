@@ -46,6 +46,8 @@ export interface AuthResult {
   readonly refreshedCookie?: string;
 }
 
+const anonymousResult: AuthResult = Object.freeze({ user: anonymousUser });
+
 export interface AuthenticatorOptions {
   /** Server admins: name → password hash (from `[admins]`). */
   readonly admins: ReadonlyMap<string, PasswordHash>;
@@ -123,6 +125,25 @@ export class Authenticator {
     if (!stored) throw badCredentials();
     if (!(await this.#verify(stored, basic.password, credentials.peer, authorization))) throw badCredentials();
     return { user: { name: stored.name, roles: stored.roles }, method: 'default' };
+  }
+
+  /**
+   * `authenticate`'s answer when it needs no I/O and no promise, else
+   * undefined (then call `authenticate`): no cookie, and either no
+   * `Authorization` header or a Basic header the credential cache remembers
+   * for a configured admin whose hash is unchanged (users from a
+   * `UserSource` are looked up asynchronously, so they take the slow path).
+   */
+  authenticateSync(credentials: RequestCredentials): AuthResult | undefined {
+    if (credentials.sessionCookie || this.#users !== undefined) return undefined;
+    const authorization = credentials.authorization;
+    if (authorization === undefined) return anonymousResult;
+    const remembered = this.#cache.lookup(authorization);
+    if (remembered === undefined) return undefined;
+    const adminHash = this.#admins.get(remembered.name);
+    if (adminHash === undefined || !samePasswordHash(adminHash, remembered.hash)) return undefined;
+    if (this.#lockout.isLockedOut(credentials.peer, remembered.name, adminHash.salt)) throw accountLocked();
+    return { user: { name: remembered.name, roles: [serverAdminRole] }, method: 'default' };
   }
 
   /**

@@ -40,6 +40,7 @@ export class Lockout {
   }
 
   isLockedOut(peer: string, name: string, salt: string): boolean {
+    if (this.#failures.size === 0) return false; // the usual case: no key to build
     const failures = this.#live(this.#key(peer, name, salt));
     return failures !== undefined && failures.count >= this.#options.failuresMax;
   }

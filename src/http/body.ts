@@ -24,18 +24,46 @@ export async function readBody(ctx: RequestContext, options: BodyOptions): Promi
     refuseRestOfBody(ctx);
     throw requestTooLarge();
   }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    received += buffer.length;
-    if (received > options.bytesMax) {
-      refuseRestOfBody(ctx);
-      throw requestTooLarge();
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks, received);
+  if (request.readableEnded) return Buffer.alloc(0);
+  return new Promise<Buffer>((resolve, reject) => {
+    // Listeners rather than `for await`: no async iterator per request, and a
+    // small body (one chunk, most documents) is returned without a copy.
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const cleanup = (): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > options.bytesMax) {
+        cleanup();
+        refuseRestOfBody(ctx);
+        reject(requestTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    // Closed before its end (the client went away): as `for await` reports it.
+    const onClose = (): void => {
+      cleanup();
+      reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+  });
 }
 
 /** After a 413 the unread body must not be parsed as the next request: close the connection. */

@@ -43,9 +43,11 @@ export function checkUrlEncoding(url: string): void {
   }
 }
 
+const unescapedComponent = /^[A-Za-z0-9_.~$()\-]*$/;
+
 /** Decodes `%XX` escapes and `+` (as a space) to bytes, then UTF-8 (invalid sequences become U+FFFD). */
 export function decodeComponent(encoded: string): string {
-  if (/^[A-Za-z0-9_.~$()\-]*$/.test(encoded)) return encoded;
+  if (unescapedComponent.test(encoded)) return encoded;
   return decodeComponentBytes(encoded).toString('utf8');
 }
 
@@ -72,8 +74,7 @@ export function decodeComponentBytes(encoded: string): Buffer {
 
 /** The decoded, non-empty path segments: `/db/_design/x%2Fy` → `["db", "_design", "x/y"]`. */
 export function pathSegments(rawPath: string): string[] {
-  return rawPath
-    .split('/')
-    .filter((part) => part.length > 0)
-    .map(decodeComponent);
+  const segments: string[] = [];
+  for (const part of rawPath.split('/')) if (part.length > 0) segments.push(decodeComponent(part));
+  return segments;
 }

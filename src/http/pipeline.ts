@@ -34,11 +34,13 @@ export function createPipeline(router: Router, services: HttpServices, settings:
     }
     try {
       checkUrlEncoding(request.url ?? '/');
-      const auth = await services.authenticator.authenticate({
+      const credentials = {
         authorization: ctx.header('authorization'),
         sessionCookie: readCookie(ctx.header('cookie'), sessionCookieName),
         peer: ctx.peer,
-      });
+      };
+      const auth =
+        services.authenticator.authenticateSync(credentials) ?? (await services.authenticator.authenticate(credentials));
       ctx.user = auth.user;
       ctx.authMethod = auth.method;
       ctx.refreshedCookie = auth.refreshedCookie;

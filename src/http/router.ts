@@ -121,7 +121,7 @@ export class Router {
   }
 
   /** Resolves, authorizes and runs the handler for `ctx`. */
-  async dispatch(ctx: RequestContext, services: HttpServices): Promise<void> {
+  dispatch(ctx: RequestContext, services: HttpServices): Promise<void> | void {
     const first = ctx.segments[0] ?? '';
     const resolved = this.resolve(ctx.segments);
     if (resolved.level !== 'server' && first.startsWith('_') && !openSystemDatabases.has(first)) {
@@ -130,10 +130,7 @@ export class Router {
     }
     authorize(ctx, resolved.route.access ?? 'public');
     const handler = resolved.route.methods[ctx.method as HttpMethod];
-    if (handler) {
-      await handler(ctx, services);
-      return;
-    }
+    if (handler) return handler(ctx, services);
     if (resolved.route === databaseNotFoundRoute) throw dbNotFound();
     throw methodNotAllowed(resolved.route.allowed);
   }

@@ -45,6 +45,15 @@ export async function renderDocWithAttachments(db: Database, doc: DocRevision, q
   return renderDoc(doc, { attachmentsJson });
 }
 
+/**
+ * `renderDocWithAttachments` when it needs no storage read (no attachment
+ * detail asked for, or no attachments), without a promise; else undefined.
+ */
+export function renderDocWithStubs(doc: DocRevision, query: AttachmentQuery): string | undefined {
+  if (doc.attachmentsJson.length > 2 && (query.attachments || query.attEncodingInfo || (query.attsSince?.length ?? 0) > 0)) return undefined;
+  return renderDoc(doc);
+}
+
 /** Whether a GET of one document answers `multipart/related` (attachments=true and the client accepts it). */
 export function wantsMultipartRelated(ctx: RequestContext, query: AttachmentQuery, doc: DocRevision): boolean {
   return query.attachments && doc.attachmentsJson.length > 2 && acceptsContentType(ctx.header('accept'), 'multipart/related');

@@ -22,7 +22,7 @@ import { absoluteUrl, etagMatches, localEtag, revEtag, sendEmpty } from './route
 import type { DocQuery } from './routes-document-query.js';
 import { parseDocQuery } from './routes-document-query.js';
 import type { HttpServices } from './services.js';
-import { renderDocWithAttachments, sendDocMultipartRelated, wantsMultipartRelated } from './routes-attachment-render.js';
+import { renderDocWithAttachments, renderDocWithStubs, sendDocMultipartRelated, wantsMultipartRelated } from './routes-attachment-render.js';
 
 export async function getDocument(ctx: RequestContext, services: HttpServices, docId: string): Promise<void> {
   const { db } = await openDatabase(ctx, services, 'member');
@@ -43,7 +43,8 @@ export async function getDocument(ctx: RequestContext, services: HttpServices, d
     await sendDocMultipartRelated(ctx, db, doc, query, etag);
     return;
   }
-  sendMaybeCached(ctx, `${await renderDocWithAttachments(db, doc, query)}\n`, etag);
+  const text = renderDocWithStubs(doc, query) ?? (await renderDocWithAttachments(db, doc, query));
+  sendMaybeCached(ctx, `${text}\n`, etag);
 }
 
 /** The revision a plain GET answers; `latest=true` opens the winner whatever `rev` says (CouchDB 3.4). */

@@ -45,7 +45,23 @@ const flags = {
 
 type Flag = (typeof flags)[keyof typeof flags];
 
+/** What a request without query parameters asks for (most do): shared, so built once. */
+const noDocQuery: DocQuery = Object.freeze({
+  revs: false,
+  revsInfo: false,
+  conflicts: false,
+  deletedConflicts: false,
+  latest: false,
+  localSeq: false,
+  meta: false,
+  deleted: false,
+  attachments: false,
+  attEncodingInfo: false,
+  newEdits: true,
+});
+
 export function parseDocQuery(query: QueryParams): DocQuery {
+  if (query.entries.length === 0) return noDocQuery;
   const set = new Set<Flag>();
   let rev: Rev | undefined;
   let openRevs: 'all' | Rev[] | undefined;

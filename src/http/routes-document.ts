@@ -37,18 +37,17 @@ const allowed = 'DELETE,GET,HEAD,POST,PUT,COPY';
 
 /** Runs `handler` on the document the path names, or on its attachment. */
 function forDocument(handler: DocumentHandler): Handler {
-  return async (ctx, services) => {
+  return (ctx, services) => {
     const target = documentTarget(ctx.segments);
-    if (target.docId === '_local' || target.docId === '_local/') {
-      await openDatabase(ctx, services, 'member');
-      throw badRequest('Invalid _local document id.');
-    }
-    if (target.attachment !== undefined) {
-      await attachmentRequest(ctx, services, target);
-      return;
-    }
-    await handler(ctx, services, target.docId);
+    if (target.docId === '_local' || target.docId === '_local/') return badLocalId(ctx, services);
+    if (target.attachment !== undefined) return attachmentRequest(ctx, services, target);
+    return handler(ctx, services, target.docId);
   };
+}
+
+async function badLocalId(ctx: RequestContext, services: HttpServices): Promise<void> {
+  await openDatabase(ctx, services, 'member');
+  throw badRequest('Invalid _local document id.');
 }
 
 /**
