@@ -111,7 +111,10 @@ export async function benchEngine(context: BenchContext): Promise<BenchRow[]> {
     context.log(`engine: measuring raw fsync rate in ${dir}`);
     const fsyncBefore = measureFsyncRate(dir, sizes.fsyncMs);
     const counter = new WriteCounter();
-    const engine = new SqliteEngine({ dataDir: join(dir, 'data'), openDatabasesMax: 16 });
+    // SETTEE_BENCH_WRITE_WORKER=1 measures the engine with write transactions in its worker thread.
+    const writeWorker = process.env.SETTEE_BENCH_WRITE_WORKER === '1';
+    context.log(`engine: write transactions ${writeWorker ? 'in the write worker' : 'inline'}`);
+    const engine = new SqliteEngine({ dataDir: join(dir, 'data'), openDatabasesMax: 16, writeWorker });
     const couch = new Couch({ engine: countingEngine(engine, counter) });
     const docPool = makeDocPool(sizes.docPoolSize);
     // Replaced below by the rate over both probes.

@@ -107,6 +107,11 @@ export interface SetteeConfig {
   readonly serverUuid: string | undefined;
   readonly limits: Limits;
   readonly httpLimits: HttpLimits;
+  /**
+   * `[couchdb] write_worker`: run storage write transactions in a worker
+   * thread (`defaultWriteWorker` when absent, as in configs built by hand).
+   */
+  readonly writeWorker?: boolean;
 }
 
 export interface ConfigInputs {
@@ -201,7 +206,18 @@ export function resolveConfig(inputs: ConfigInputs): SetteeConfig {
     serverUuid: nonEmpty(get(ini, 'couchdb', 'uuid')),
     limits,
     httpLimits,
+    writeWorker: parseBoolean(get(ini, 'couchdb', 'write_worker'), defaultWriteWorker, '[couchdb] write_worker'),
   };
+}
+
+/** Whether storage writes run in a worker thread unless `[couchdb] write_worker` says otherwise. */
+export const defaultWriteWorker = false;
+
+function parseBoolean(text: string | undefined, fallback: boolean, what: string): boolean {
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw new ConfigError(`${what} must be true or false, got ${text}`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

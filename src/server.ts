@@ -10,7 +10,7 @@ import { Authenticator } from './auth/authenticator.js';
 import type { PasswordHash } from './auth/password-hash.js';
 import { formatPasswordHash, hashPassword, parsePasswordHash } from './auth/password-hash.js';
 import type { SetteeConfig } from './config.js';
-import { couchdbCompatibleVersion, formatIni, mergeIni, persistedIniName, readIniFile, setteeVersion } from './config.js';
+import { couchdbCompatibleVersion, defaultWriteWorker, formatIni, mergeIni, persistedIniName, readIniFile, setteeVersion } from './config.js';
 import { Couch } from './db/couch.js';
 import type { BoundAddress } from './http/http-server.js';
 import { HttpServer } from './http/http-server.js';
@@ -104,7 +104,11 @@ export interface RunningServer {
 }
 
 export function createEngine(config: SetteeConfig): StorageEngine {
-  return new SqliteEngine({ dataDir: config.dataDir, openDatabasesMax: config.limits.openDatabasesMax });
+  return new SqliteEngine({
+    dataDir: config.dataDir,
+    openDatabasesMax: config.limits.openDatabasesMax,
+    writeWorker: config.writeWorker ?? defaultWriteWorker,
+  });
 }
 
 /**

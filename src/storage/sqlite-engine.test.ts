@@ -35,6 +35,23 @@ runEngineCompliance('sqlite (files)', async () => {
   };
 });
 
+runEngineCompliance('sqlite (files, write worker)', async () => {
+  const dataDir = temporaryDir();
+  let engine = new SqliteEngine({ dataDir, writeWorker: true });
+  return {
+    engine,
+    async reopen() {
+      await engine.close();
+      engine = new SqliteEngine({ dataDir, writeWorker: true });
+      return engine;
+    },
+    async cleanup() {
+      await engine.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
 runEngineCompliance('sqlite (memory)', async () => {
   const engine = new SqliteEngine({ dataDir: ':memory:' });
   return { engine, cleanup: () => engine.close() };

@@ -12,6 +12,13 @@
  *
  * `dataDir: ':memory:'` keeps everything in memory (tests, embedding); such an
  * engine is not persistent and never evicts, since closing would lose data.
+ *
+ * `writeWorker: true` runs every write transaction (and its fsync) in a
+ * worker thread (sqlite/write-worker.ts) with its own connections, so the
+ * main thread keeps serving requests meanwhile; reads stay on the main
+ * thread. A write resolves after the worker committed, so a read issued after
+ * it sees it. In-memory engines ignore the option (a worker cannot share an
+ * in-memory database).
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -28,14 +35,10 @@ import type {
 } from './engine.js';
 import { Catalog, databaseFileFor, type CatalogEntry } from './sqlite/catalog.js';
 import { ConnectionPool, type Connection } from './sqlite/pool.js';
-import {
-  applyConnectionPragmas,
-  busyTimeoutMs,
-  checkDatabaseSchema,
-  createDatabaseSchema,
-  databaseFileImage,
-} from './sqlite/schema.js';
+import { applyConnectionPragmas, createDatabaseSchema, databaseFileImage, openDatabaseFile } from './sqlite/schema.js';
 import { SqliteDatabaseStore, type StoreHost } from './sqlite/store.js';
+import { runWriteOperation } from './sqlite/transactions.js';
+import { WriteWorkerClient } from './sqlite/write-client.js';
 
 export interface SqliteEngineOptions {
   /** Directory holding the catalog and the database files, or `':memory:'`. */
@@ -46,6 +49,16 @@ export interface SqliteEngineOptions {
   readonly nowMicros?: () => number;
   /** Source of database uuids: 32 lowercase hex digits. */
   readonly newUuid?: () => string;
+  /** Run write transactions in a worker thread (ignored in memory). */
+  readonly writeWorker?: boolean;
+}
+
+/**
+ * The part of `openDatabasesMax` the write worker keeps open: writes usually
+ * go to few databases at a time, reads to many.
+ */
+function workerConnectionsMax(openDatabasesMax: number): number {
+  return Math.max(1, Math.floor(openDatabasesMax / 4));
 }
 
 const fileSuffixes = ['', '-wal', '-shm', '-journal'] as const;
@@ -60,6 +73,7 @@ export class SqliteEngine implements StorageEngine {
   readonly #nowMicros: () => number;
   readonly #newUuid: () => string;
   readonly #host: StoreHost;
+  readonly #writeClient: WriteWorkerClient | undefined;
   /** Last creation stamp handed out: stamps name files, so they never repeat. */
   #lastStampMicros = 0;
   #closed = false;
@@ -70,10 +84,16 @@ export class SqliteEngine implements StorageEngine {
     this.capabilities = Object.freeze({ persistent: !this.#inMemory, compaction: true, sharedAcrossProcesses: false });
     this.#nowMicros = options.nowMicros ?? (() => Date.now() * 1000);
     this.#newUuid = options.newUuid ?? (() => randomUUID().replaceAll('-', ''));
+    const openDatabasesMax = options.openDatabasesMax ?? defaultLimits.openDatabasesMax;
+    const useWorker = options.writeWorker === true && !this.#inMemory;
+    const workerShare = useWorker ? workerConnectionsMax(openDatabasesMax) : 0;
     this.#pool = new ConnectionPool({
-      openConnectionsMax: options.openDatabasesMax ?? defaultLimits.openDatabasesMax,
+      openConnectionsMax: Math.max(1, openDatabasesMax - workerShare),
       evictable: !this.#inMemory,
     });
+    this.#writeClient = useWorker
+      ? new WriteWorkerClient({ dataDir: this.#dataDir, openConnectionsMax: workerShare })
+      : undefined;
     if (this.#inMemory) {
       this.#catalog = new Catalog(':memory:');
     } else {
@@ -87,7 +107,27 @@ export class SqliteEngine implements StorageEngine {
         return this.#pool.use(entry.file, () => this.#reopen(entry), action);
       },
       fileBytes: (entry, connection) => this.#fileBytes(entry, connection),
+      writesShareReadConnection: this.#writeClient === undefined,
+      runWrite: async (entry, operation) => {
+        this.#assertOpen();
+        if (this.#writeClient === undefined) {
+          return this.#pool.use(entry.file, () => this.#reopen(entry), (connection) => runWriteOperation(connection, operation));
+        }
+        // The worker does not read the catalog: a deleted database is refused here.
+        if (this.#catalog.get(entry.name)?.file !== entry.file) throw dbNotFound();
+        return this.#writeClient.run(entry.file, operation);
+      },
     };
+  }
+
+  /** Whether write transactions run in a worker thread. */
+  get writesInWorker(): boolean {
+    return this.#writeClient !== undefined;
+  }
+
+  /** Kills the write worker, to test recovery (no-op inline). */
+  async killWriteWorkerForTests(): Promise<void> {
+    await this.#writeClient?.killForTests();
   }
 
   /** Connections currently open (for tests and metrics). */
@@ -140,6 +180,9 @@ export class SqliteEngine implements StorageEngine {
     if (entry === undefined) throw dbNotFound();
     this.#pool.close(entry.file);
     this.#catalog.beginDelete(entry);
+    // From here writes to it are refused; the worker closes its file after
+    // the operations already sent.
+    await this.#writeClient?.closeFile(entry.file);
     if (this.#inMemory) this.#catalog.forgetOrphan(entry.file);
     else this.#removeFiles(entry.file);
   }
@@ -154,6 +197,7 @@ export class SqliteEngine implements StorageEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#writeClient?.close();
     this.#pool.closeAll();
     this.#catalog.close();
   }
@@ -175,16 +219,7 @@ export class SqliteEngine implements StorageEngine {
   /** Reopens an evicted database, unless it was deleted (or deleted and recreated) since. */
   #reopen(entry: CatalogEntry): Database.Database {
     if (this.#inMemory || this.#catalog.get(entry.name)?.file !== entry.file) throw dbNotFound();
-    const path = join(this.#dataDir, entry.file);
-    const db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
-    try {
-      applyConnectionPragmas(db, { inMemory: false });
-      checkDatabaseSchema(db, path);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    return db;
+    return openDatabaseFile(join(this.#dataDir, entry.file));
   }
 
   #fileBytes(entry: CatalogEntry, connection: Connection): number {

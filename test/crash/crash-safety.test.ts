@@ -24,9 +24,11 @@ interface Ack {
   readonly rev: string;
 }
 
-function runUntilKilled(dataDir: string, seed: number, killAfterMs: number): Promise<Ack[]> {
+type WriteMode = 'inline' | 'worker';
+
+function runUntilKilled(dataDir: string, seed: number, killAfterMs: number, mode: WriteMode): Promise<Ack[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writerScript, dataDir, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [writerScript, dataDir, String(seed), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acks: Ack[] = [];
     let buffered = '';
     let stderr = '';
@@ -54,52 +56,54 @@ function runUntilKilled(dataDir: string, seed: number, killAfterMs: number): Pro
   });
 }
 
-test('acknowledged writes survive SIGKILL and the store stays consistent', async () => {
-  const seed = seedFromEnv();
-  const random = createPrng(seed);
-  const dataDir = mkdtempSync(join(tmpdir(), 'settee-crash-'));
-  const acked = new Map<string, string[]>();
-  try {
-    for (let round = 0; round < rounds; round++) {
-      const killAfterMs = 30 + Math.floor(random() * 250);
-      const acks = await runUntilKilled(dataDir, seed + round, killAfterMs);
-      for (const ack of acks) {
-        const list = acked.get(ack.id) ?? [];
-        list.push(ack.rev);
-        acked.set(ack.id, list);
-      }
-      const couch = new Couch({ engine: new SqliteEngine({ dataDir }) });
-      try {
-        const db = await couch.database('crash');
-        for (const [id, revs] of acked) {
-          const record = await db.record(id);
-          assert.ok(record, `seed ${seed} round ${round}: acknowledged doc ${id} lost`);
-          for (const rev of revs) {
-            assert.ok(findRev(record.tree, parseRev(rev)), `seed ${seed}: acknowledged ${id} ${rev} lost`);
-          }
-          // The winner is the last acknowledged revision or a later one that
-          // committed just before the kill, unacknowledged.
-          const last = parseRev(revs[revs.length - 1]);
-          assert.ok(parseRev(record.winningRev).pos >= last.pos, `seed ${seed}: ${id} went back before an acknowledged rev`);
-          const top = winner(record.tree);
-          assert.equal(`${top.pos}-${top.hash}`, record.winningRev);
-          await db.getDoc(id);
+for (const mode of ['inline', 'worker'] as const) {
+  test(`acknowledged writes survive SIGKILL and the store stays consistent (${mode} writes)`, async () => {
+    const seed = seedFromEnv();
+    const random = createPrng(seed);
+    const dataDir = mkdtempSync(join(tmpdir(), 'settee-crash-'));
+    const acked = new Map<string, string[]>();
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const killAfterMs = 30 + Math.floor(random() * 250);
+        const acks = await runUntilKilled(dataDir, seed + round, killAfterMs, mode);
+        for (const ack of acks) {
+          const list = acked.get(ack.id) ?? [];
+          list.push(ack.rev);
+          acked.set(ack.id, list);
         }
-        const info = await db.info();
-        const page = await db.changes({ since: 0, limit: 1_000_000 });
-        const seqs = page.rows.map((row) => row.seq);
-        assert.equal(new Set(page.rows.map((row) => row.id)).size, page.rows.length, 'one change row per doc');
-        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
-        assert.equal(page.rows.length, info.doc_count + info.doc_del_count);
-        if (seqs.length > 0) assert.equal(info.update_seq, seqs[seqs.length - 1]);
-        const all = await db.allDocs({ limit: 1_000_000, skip: 0 });
-        assert.equal(all.records.length, info.doc_count);
-      } finally {
-        await couch.close();
+        const couch = new Couch({ engine: new SqliteEngine({ dataDir }) });
+        try {
+          const db = await couch.database('crash');
+          for (const [id, revs] of acked) {
+            const record = await db.record(id);
+            assert.ok(record, `seed ${seed} round ${round}: acknowledged doc ${id} lost`);
+            for (const rev of revs) {
+              assert.ok(findRev(record.tree, parseRev(rev)), `seed ${seed}: acknowledged ${id} ${rev} lost`);
+            }
+            // The winner is the last acknowledged revision or a later one that
+            // committed just before the kill, unacknowledged.
+            const last = parseRev(revs[revs.length - 1]);
+            assert.ok(parseRev(record.winningRev).pos >= last.pos, `seed ${seed}: ${id} went back before an acknowledged rev`);
+            const top = winner(record.tree);
+            assert.equal(`${top.pos}-${top.hash}`, record.winningRev);
+            await db.getDoc(id);
+          }
+          const info = await db.info();
+          const page = await db.changes({ since: 0, limit: 1_000_000 });
+          const seqs = page.rows.map((row) => row.seq);
+          assert.equal(new Set(page.rows.map((row) => row.id)).size, page.rows.length, 'one change row per doc');
+          assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+          assert.equal(page.rows.length, info.doc_count + info.doc_del_count);
+          if (seqs.length > 0) assert.equal(info.update_seq, seqs[seqs.length - 1]);
+          const all = await db.allDocs({ limit: 1_000_000, skip: 0 });
+          assert.equal(all.records.length, info.doc_count);
+        } finally {
+          await couch.close();
+        }
       }
+      assert.ok(acked.size > 0, 'the writer acknowledged nothing: the test proved nothing');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
-    assert.ok(acked.size > 0, 'the writer acknowledged nothing: the test proved nothing');
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+  });
+}

@@ -4,7 +4,7 @@
  * stdout after each write is acknowledged (pipes are synchronous on Linux, so
  * a printed line was acknowledged before anything after it ran).
  *
- * argv: <dataDir> <seed>
+ * argv: <dataDir> <seed> [inline|worker]  (worker: write transactions in the engine's write worker)
  */
 import { SqliteEngine } from '../../src/storage/sqlite-engine.js';
 import { Couch } from '../../src/db/couch.js';
@@ -12,12 +12,12 @@ import { docUpdateFromJson } from '../../src/db/document.js';
 import { createPrng } from '../support/prng.js';
 import type { JsonObject } from '../../src/core/json-value.js';
 
-const [dataDir, seedText] = process.argv.slice(2);
-if (dataDir === undefined) throw new Error('usage: crash-writer <dataDir> <seed>');
+const [dataDir, seedText, mode] = process.argv.slice(2);
+if (dataDir === undefined) throw new Error('usage: crash-writer <dataDir> <seed> [inline|worker]');
 const random = createPrng(Number(seedText ?? '1'));
 const loops = 8;
 
-const couch = new Couch({ engine: new SqliteEngine({ dataDir }) });
+const couch = new Couch({ engine: new SqliteEngine({ dataDir, writeWorker: mode === 'worker' }) });
 const db = (await couch.exists('crash')) ? await couch.database('crash') : await couch.createDatabase('crash');
 process.stdout.write('ready\n');
 

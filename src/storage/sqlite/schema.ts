@@ -177,3 +177,16 @@ export function createCatalogSchema(db: Database.Database): void {
     }
   })();
 }
+
+/** Opens an existing database file with the usual pragmas, checking its schema. */
+export function openDatabaseFile(path: string): Database.Database {
+  const db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
+  try {
+    applyConnectionPragmas(db, { inMemory: false });
+    checkDatabaseSchema(db, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}

@@ -2,10 +2,11 @@
  * `DatabaseStore` on one SQLite file.
  *
  * A store is a cheap handle: it names its catalog entry and borrows the pooled
- * connection for the duration of each call. better-sqlite3 is synchronous, so
- * every method does all its work before its promise settles; nothing else can
+ * connection for the duration of each read. better-sqlite3 is synchronous, so
+ * every read does all its work before its promise settles; nothing else can
  * run on the connection mid-call, which also makes each read call see one
- * committed state. The methods are async only because the contract is.
+ * committed state. Writes are operations (transactions.ts) the engine runs
+ * inline on that connection or in its write worker (write-worker.ts).
  */
 import type { RevTree } from '../../core/rev.js';
 import type {
@@ -27,23 +28,17 @@ import type {
 import type { CatalogEntry } from './catalog.js';
 import type { Connection } from './pool.js';
 import { idRangeSql } from './ranges.js';
-import { compactAttachmentsChunk, putAttachments, readAttachment } from './attachments.js';
+import { readAttachment } from './attachments.js';
 import { decodeTree } from './tree-codec.js';
-import { dataVersion, decodeBodyRefs, decodeInnerRefs, rememberStates, takeStates, type RowState } from './doc-state.js';
+import { dataVersion, decodeBodyRefs, decodeInnerRefs, rememberStates, type RowState } from './doc-state.js';
 import {
-  addBodies,
-  compactChunk,
-  currentState,
-  deleteAllBodies,
-  deleteBodies,
-  insertRecord,
-  readMeta,
-  readTotals,
-  removeRow,
-  retireInnerRefs,
-  trimPurgedInfos,
-  writeTotals,
-} from './updates.js';
+  encodeDocWrite,
+  encodePurgeRequest,
+  type PurgeResult,
+  type WriteOperation,
+  type WriteOperationResult,
+} from './transactions.js';
+import { readMeta } from './updates.js';
 
 /** What a store needs from its engine. */
 export interface StoreHost {
@@ -51,6 +46,17 @@ export interface StoreHost {
   withConnection<T>(entry: CatalogEntry, action: (connection: Connection) => T): T;
   /** Bytes the database occupies on disk. */
   fileBytes(entry: CatalogEntry, connection: Connection): number;
+  /**
+   * Runs a write operation (transactions.ts) on the database's write
+   * connection: inline, or in the write worker; throws 404 if the database is gone.
+   */
+  runWrite<O extends WriteOperation>(entry: CatalogEntry, operation: O): Promise<WriteOperationResult<O>>;
+  /**
+   * Whether `write` runs on the connection reads use, so that `getDocs` with
+   * `forUpdate` may leave it the rows it read (doc-state.ts). The worker has
+   * its own connection and reads the rows itself.
+   */
+  readonly writesShareReadConnection: boolean;
 }
 
 /**
@@ -119,6 +125,11 @@ export class SqliteDatabaseStore implements DatabaseStore {
     this.#host = host;
   }
 
+  #write<O extends WriteOperation>(operation: O): Promise<WriteOperationResult<O>> {
+    if (this.#closed) return Promise.reject(new Error(`store ${this.name}: used after close()`));
+    return this.#host.runWrite(this.#entry, operation);
+  }
+
   #use<T>(action: (connection: Connection) => T): T {
     if (this.#closed) throw new Error(`store ${this.name}: used after close()`);
     return this.#host.withConnection(this.#entry, action);
@@ -148,22 +159,12 @@ export class SqliteDatabaseStore implements DatabaseStore {
   }
 
   async setProperties(changes: Partial<DatabaseProperties>): Promise<void> {
-    this.#use((connection) =>
-      connection.db.transaction(() => {
-        connection
-          .statement(
-            `UPDATE meta SET revs_limit = coalesce(?, revs_limit), security_json = coalesce(?, security_json),
-               purged_infos_limit = coalesce(?, purged_infos_limit)`,
-          )
-          .run(changes.revsLimit ?? null, changes.securityJson ?? null, changes.purgedInfosLimit ?? null);
-        if (changes.purgedInfosLimit !== undefined) trimPurgedInfos(connection);
-      }).immediate(),
-    );
+    await this.#write({ kind: 'setProperties', changes });
   }
 
   async getDocs(ids: readonly string[], options?: GetDocsOptions): Promise<(DocRecord | undefined)[]> {
     return this.#use((connection) => {
-      if (options?.forUpdate === true) return readForUpdate(connection, ids);
+      if (options?.forUpdate === true && this.#host.writesShareReadConnection) return readForUpdate(connection, ids);
       const statement = connection.statement(`${selectRecords(options)} WHERE d.id = ?`).raw(true);
       return ids.map((id) => {
         const row = statement.get(id) as DocRow | undefined;
@@ -249,23 +250,8 @@ export class SqliteDatabaseStore implements DatabaseStore {
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
-    return this.#use((connection) =>
-      connection.db.transaction(() => {
-        const memo = takeStates(connection);
-        const totals = readTotals(connection);
-        const seqs: number[] = [];
-        for (const doc of batch.docs) {
-          const refs = removeRow(connection, currentState(connection, memo, doc.id), totals);
-          deleteBodies(connection, refs, doc.removedRevs);
-          addBodies(connection, refs.leaves, doc.newBodies);
-          retireInnerRefs(doc, refs);
-          putAttachments(connection, doc.id, doc.newAttachments);
-          seqs.push(insertRecord(connection, doc, refs, totals));
-        }
-        if (seqs.length > 0) writeTotals(connection, totals);
-        return { seqs, updateSeq: totals.updateSeq };
-      }).immediate(),
-    );
+    const withTree = this.#host.writesShareReadConnection;
+    return this.#write({ kind: 'write', docs: batch.docs.map((doc) => encodeDocWrite(doc, { withTree })) });
   }
 
   async getLocal(id: string): Promise<LocalDoc | undefined> {
@@ -283,40 +269,15 @@ export class SqliteDatabaseStore implements DatabaseStore {
   }
 
   async putLocal(doc: LocalDoc): Promise<void> {
-    this.#use((connection) =>
-      connection.statement('INSERT OR REPLACE INTO locals (id, rev, json) VALUES (?, ?, ?)').run(doc.id, doc.rev, doc.json),
-    );
+    await this.#write({ kind: 'putLocal', doc: { id: doc.id, rev: doc.rev, json: doc.json } });
   }
 
   async deleteLocal(id: string): Promise<boolean> {
-    return this.#use((connection) => connection.statement('DELETE FROM locals WHERE id = ?').run(id).changes > 0);
+    return this.#write({ kind: 'deleteLocal', id });
   }
 
-  async purge(requests: readonly PurgeRequest[]): Promise<{ purgeSeq: number; updateSeq: number }> {
-    return this.#use((connection) =>
-      connection.db.transaction(() => {
-        const memo = takeStates(connection);
-        const totals = readTotals(connection);
-        let purgeSeq = readMeta(connection).purge_seq;
-        const recordPurge = connection.statement('INSERT INTO purged_infos (purge_seq, id, revs) VALUES (?, ?, ?)');
-        for (const request of requests) {
-          const refs = removeRow(connection, currentState(connection, memo, request.id), totals);
-          deleteBodies(connection, refs, request.purgedRevs);
-          if (request.record === null) {
-            deleteAllBodies(connection, refs);
-          } else {
-            deleteBodies(connection, refs, request.record.removedRevs);
-            insertRecord(connection, request.record, refs, totals);
-          }
-          purgeSeq += 1;
-          recordPurge.run(purgeSeq, request.id, JSON.stringify(request.purgedRevs));
-        }
-        writeTotals(connection, totals);
-        connection.statement('UPDATE meta SET purge_seq = ?').run(purgeSeq);
-        trimPurgedInfos(connection);
-        return { purgeSeq, updateSeq: totals.updateSeq };
-      }).immediate(),
-    );
+  async purge(requests: readonly PurgeRequest[]): Promise<PurgeResult> {
+    return this.#write({ kind: 'purge', requests: requests.map(encodePurgeRequest) });
   }
 
   async purgedInfos(): Promise<PurgedInfo[]> {
@@ -331,26 +292,21 @@ export class SqliteDatabaseStore implements DatabaseStore {
   }
 
   /**
-   * Drops non-leaf bodies a chunk of documents per transaction, yielding to
-   * the event loop between chunks so other databases' requests keep flowing,
-   * then hands the freed pages back to the file system.
+   * Drops non-leaf bodies a chunk of documents per transaction, yielding
+   * between chunks so other databases' writes keep flowing (inline: other
+   * requests; in the worker, other queued operations), then hands the freed
+   * pages back to the file system.
    */
   async compact(): Promise<void> {
     for (let afterSeq: number | undefined = 0; afterSeq !== undefined; ) {
-      const from: number = afterSeq;
-      afterSeq = this.#use((connection) => compactChunk(connection, from));
+      afterSeq = await this.#write({ kind: 'compactDocs', afterSeq });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (let afterId: string | undefined = ''; afterId !== undefined; ) {
-      const from: string = afterId;
-      afterId = this.#use((connection) => compactAttachmentsChunk(connection, from));
+      afterId = await this.#write({ kind: 'compactAttachments', afterId });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    this.#use((connection) => {
-      connection.db.pragma('wal_checkpoint(TRUNCATE)');
-      connection.db.pragma('incremental_vacuum');
-      connection.db.pragma('wal_checkpoint(TRUNCATE)');
-    });
+    await this.#write({ kind: 'finishCompaction' });
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@
  * one chunk.
  * Every function here runs inside a transaction its caller opened.
  */
-import type { DocWrite, RevisionBody } from '../engine.js';
+import type { RevTree } from '../../core/rev.js';
+import type { RevisionBody } from '../engine.js';
 import {
   appendInnerRef,
   decodeBodyRefs,
@@ -17,7 +18,7 @@ import {
   type RowState,
 } from './doc-state.js';
 import type { Connection } from './pool.js';
-import { encodeTree, leafRevs } from './tree-codec.js';
+import { decodeTree, leafRevs } from './tree-codec.js';
 
 /** Documents compaction examines per transaction, between which it yields. */
 export const compactionDocsPerChunk = 500;
@@ -146,15 +147,28 @@ export function deleteAllBodies(connection: Connection, bodies: StoredBodies): v
 }
 
 /**
- * Moves the refs of revisions that are no longer leaves of `record.tree` from
- * the leaf refs to the inner refs (appended as text), so the leaf refs stay
+ * A record as the write path stores it: the tree already encoded (the worker
+ * receives text, not objects); `tree`, when the caller still has it, spares
+ * decoding the text to find the leaves.
+ */
+export interface StoredRecord {
+  readonly id: string;
+  readonly treeText: string;
+  readonly tree?: RevTree;
+  readonly winningRev: string;
+  readonly deleted: boolean;
+}
+
+/**
+ * Moves the refs of revisions that are no longer leaves of the record's tree
+ * from the leaf refs to the inner refs (appended as text), so the leaf refs stay
  * as small as the number of leaves. The winner is always a leaf: a lone ref
  * naming it needs no tree walk.
  */
-export function retireInnerRefs(record: Pick<DocWrite, 'tree' | 'winningRev'>, bodies: StoredBodies): void {
+export function retireInnerRefs(record: StoredRecord, bodies: StoredBodies): void {
   const refs = bodies.leaves;
   if (refs.size === 0 || (refs.size === 1 && refs.has(record.winningRev))) return;
-  const leaves = leafRevs(record.tree);
+  const leaves = leafRevs(record.tree ?? decodeTree(record.treeText));
   for (const [rev, ref] of refs) {
     if (leaves.has(rev)) continue;
     bodies.inner = appendInnerRef(bodies.inner, rev, ref.rowid);
@@ -163,14 +177,9 @@ export function retireInnerRefs(record: Pick<DocWrite, 'tree' | 'winningRev'>, b
 }
 
 /** Stores a record at the next sequence (its previous row must be removed already). */
-export function insertRecord(
-  connection: Connection,
-  record: Omit<DocWrite, 'newBodies' | 'removedRevs'>,
-  bodies: StoredBodies,
-  totals: Totals,
-): number {
+export function insertRecord(connection: Connection, record: StoredRecord, bodies: StoredBodies, totals: Totals): number {
   const refs = bodies.leaves;
-  const treeText = encodeTree(record.tree);
+  const treeText = record.treeText;
   const winning = refs.get(record.winningRev);
   const activeBytes = Buffer.byteLength(treeText) + (winning?.bytes ?? 0);
   totals.updateSeq += 1;
