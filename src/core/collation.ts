@@ -125,33 +125,44 @@ function compareBigToDouble(big: bigint, double: number): number {
 }
 
 function collateArrays(a: readonly JsonValue[], b: readonly JsonValue[]): number {
+  return compareSequences(a, b, collateJson);
+}
+
+function collateObjects(a: JsonObject, b: JsonObject): number {
+  return compareMembers(a, b, collateStrings, collateJson);
+}
+
+/** Element by element, then the shorter first: how lists compare in CouchDB and Erlang. */
+export function compareSequences(a: readonly JsonValue[], b: readonly JsonValue[], compare: (x: JsonValue, y: JsonValue) => number): number {
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
-    const order = collateJson(a[i] as JsonValue, b[i] as JsonValue);
+    const order = compare(a[i] as JsonValue, b[i] as JsonValue);
     if (order !== 0) return order;
   }
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
-function collateObjects(a: JsonObject, b: JsonObject): number {
+/** Member by member in document order (key, then value), then the smaller object first. */
+export function compareMembers(
+  a: JsonObject,
+  b: JsonObject,
+  compareKeys: (x: string, y: string) => number,
+  compareValues: (x: JsonValue, y: JsonValue) => number,
+): number {
   const keysA = orderedKeys(a);
   const keysB = orderedKeys(b);
   const length = Math.min(keysA.length, keysB.length);
   for (let i = 0; i < length; i++) {
     const keyA = keysA[i] as string;
     const keyB = keysB[i] as string;
-    const keyOrder = collateStrings(keyA, keyB);
+    const keyOrder = compareKeys(keyA, keyB);
     if (keyOrder !== 0) return keyOrder;
-    const valueOrder = collateJson(a[keyA] as JsonValue, b[keyB] as JsonValue);
+    const valueOrder = compareValues(a[keyA] as JsonValue, b[keyB] as JsonValue);
     if (valueOrder !== 0) return valueOrder;
   }
   return keysA.length === keysB.length ? 0 : keysA.length < keysB.length ? -1 : 1;
 }
 
-/**
- * For values `collateJson` calls equal (same shape, equal numbers, strings
- * ICU calls equal): the first pair of differing strings or keys, by code point.
- */
 function tieBreak(a: JsonValue, b: JsonValue): number {
   if (typeof a === 'string') return compareCodePoints(a, b as string);
   if (typeof a !== 'object' || a === null || a instanceof JsonFloat) return 0;

@@ -10,7 +10,7 @@
  */
 import { orderedKeys } from '../core/json-order.js';
 import { JsonFloat, type JsonObject, type JsonValue } from '../core/json-value.js';
-import { compareCodePoints } from '../core/collation.js';
+import { compareCodePoints, compareMembers, compareSequences } from '../core/collation.js';
 
 const utf8 = new TextEncoder();
 
@@ -130,28 +130,12 @@ export function compareErlangTerms(a: JsonValue, b: JsonValue): number {
 }
 
 function compareTermLists(a: readonly JsonValue[], b: readonly JsonValue[]): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const order = compareErlangTerms(a[i] as JsonValue, b[i] as JsonValue);
-    if (order !== 0) return order;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+  return compareSequences(a, b, compareErlangTerms);
 }
 
 /** `{[{K,V},...]}`: the member lists compare as lists of `{Key, Value}` tuples. */
 function compareTermObjects(a: JsonObject, b: JsonObject): number {
-  const keysA = orderedKeys(a);
-  const keysB = orderedKeys(b);
-  const length = Math.min(keysA.length, keysB.length);
-  for (let i = 0; i < length; i++) {
-    const keyA = keysA[i] as string;
-    const keyB = keysB[i] as string;
-    const keyOrder = compareCodePoints(keyA, keyB);
-    if (keyOrder !== 0) return keyOrder;
-    const valueOrder = compareErlangTerms(a[keyA] as JsonValue, b[keyB] as JsonValue);
-    if (valueOrder !== 0) return valueOrder;
-  }
-  return keysA.length === keysB.length ? 0 : keysA.length < keysB.length ? -1 : 1;
+  return compareMembers(a, b, compareCodePoints, compareErlangTerms);
 }
 
 /** How strictly `erlangEquals` compares numbers. */

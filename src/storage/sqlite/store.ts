@@ -90,17 +90,6 @@ function toRecord(row: DocRow): DocRecord {
   const treeText = row[2];
   let tree: RevTree | undefined;
   const json = row[5];
-  if (json === undefined || json === null) {
-    return {
-      id: row[1],
-      get tree(): RevTree {
-        return (tree ??= decodeTree(treeText));
-      },
-      winningRev: row[3],
-      deleted: row[4] !== 0,
-      seq: row[0],
-    };
-  }
   return {
     id: row[1],
     get tree(): RevTree {
@@ -109,7 +98,8 @@ function toRecord(row: DocRow): DocRecord {
     winningRev: row[3],
     deleted: row[4] !== 0,
     seq: row[0],
-    winningBody: { rev: row[3], json, attachmentsJson: row[6] as string },
+    // Present only when the read joined the winning body.
+    ...(json === undefined || json === null ? {} : { winningBody: { rev: row[3], json, attachmentsJson: row[6] as string } }),
   };
 }
 
