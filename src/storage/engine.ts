@@ -260,7 +260,9 @@ export interface DatabaseStore {
    * Atomically removes revisions: rewrites or removes each record, bumps the
    * purge sequence once per request entry, records purged infos (keeping at
    * most `purgedInfosLimit`). A removed record leaves the by-sequence index;
-   * a rewritten one gets a new sequence.
+   * a rewritten one gets a new sequence. The update sequence always advances
+   * (by one when only removals happened), as in CouchDB, so that indexers and
+   * `_changes` readers can tell that something changed.
    */
   purge(requests: readonly PurgeRequest[]): Promise<{ purgeSeq: number; updateSeq: number }>;
   purgedInfos(): Promise<PurgedInfo[]>;

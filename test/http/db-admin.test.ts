@@ -76,9 +76,13 @@ test('_purge removes leaves; _purged_infos and _purged_infos_limit', async () =>
   await admin({ method: 'PUT', path: '/pg' });
   const created = await admin({ method: 'PUT', path: '/pg/a', body: { v: 1 } });
   const rev = (created.json as { rev: string }).rev;
+  const updateSeq = async (): Promise<number> => ((await admin({ path: '/pg' })).json as { update_seq: number }).update_seq;
+  assert.equal(await updateSeq(), 1);
   const purged = await admin({ method: 'POST', path: '/pg/_purge', body: { a: [rev], nope: ['1-abc'] } });
   assert.equal(purged.status, 201);
   assert.deepEqual(purged.json, { purge_seq: null, purged: { a: [rev], nope: [] } });
+  // As in CouchDB, a purge advances update_seq even when it only removed documents.
+  assert.equal(await updateSeq(), 2);
   assert.deepEqual((await admin({ path: '/pg/a' })).json, { error: 'not_found', reason: 'missing' });
   assert.deepEqual((await admin({ path: '/pg/_purged_infos' })).json, { purged_infos: [{ id: 'a', revs: [rev] }] });
   assert.deepEqual((await admin({ method: 'POST', path: '/pg/_purge', body: { a: 'x' } })).json, {

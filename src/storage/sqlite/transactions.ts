@@ -168,6 +168,7 @@ function purgeDocs(connection: Connection, requests: readonly EncodedPurgeReques
     .transaction(() => {
       const memo = takeStates(connection);
       const totals = readTotals(connection);
+      const updateSeqBefore = totals.updateSeq;
       let purgeSeq = readMeta(connection).purge_seq;
       const recordPurge = connection.statement('INSERT INTO purged_infos (purge_seq, id, revs) VALUES (?, ?, ?)');
       for (const request of requests) {
@@ -182,6 +183,8 @@ function purgeDocs(connection: Connection, requests: readonly EncodedPurgeReques
         purgeSeq += 1;
         recordPurge.run(purgeSeq, request.id, JSON.stringify(request.purgedRevs));
       }
+      // Only removals: CouchDB still bumps the update sequence by one.
+      if (requests.length > 0 && totals.updateSeq === updateSeqBefore) totals.updateSeq += 1;
       writeTotals(connection, totals);
       connection.statement('UPDATE meta SET purge_seq = ?').run(purgeSeq);
       trimPurgedInfos(connection);
