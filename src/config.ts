@@ -186,6 +186,9 @@ export function resolveConfig(inputs: ConfigInputs): SetteeConfig {
     requestBytesMax: positiveInt(get(ini, 'chttpd', 'max_http_request_size'), defaultLimits.requestBytesMax, '[chttpd] max_http_request_size'),
     docBytesMax: positiveInt(get(ini, 'couchdb', 'max_document_size'), defaultLimits.docBytesMax, '[couchdb] max_document_size'),
     uuidsCountMax: positiveInt(get(ini, 'uuids', 'max_count'), defaultLimits.uuidsCountMax, '[uuids] max_count'),
+    viewFunctionTimeoutMs: positiveInt(get(ini, 'couchdb', 'os_process_timeout'), defaultLimits.viewFunctionTimeoutMs, '[couchdb] os_process_timeout'),
+    viewIndexesMax: positiveInt(get(ini, 'couchdb', 'view_indexes_max'), defaultLimits.viewIndexesMax, '[couchdb] view_indexes_max'),
+    viewIndexRowsMax: positiveInt(get(ini, 'couchdb', 'view_index_rows_max'), defaultLimits.viewIndexRowsMax, '[couchdb] view_index_rows_max'),
   };
   const httpLimits: HttpLimits = {
     ...defaultHttpLimits,

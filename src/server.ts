@@ -20,6 +20,7 @@ import { createPipeline } from './http/pipeline.js';
 import type { RouteFamily } from './http/routes.js';
 import { buildRouter, routeFamilies } from './http/routes.js';
 import type { HttpServices } from './http/services.js';
+import { ViewIndexes } from './views/index-cache.js';
 import { TaskRegistry } from './http/task-registry.js';
 import { UuidGenerator } from './http/uuids.js';
 import { attachReplicationService } from './http/routes-replicate-service.js';
@@ -152,6 +153,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       features: [],
       vendor: { name: 'Settee', version: setteeVersion },
     },
+    views: new ViewIndexes({
+      indexesMax: config.limits.viewIndexesMax,
+      rowsMax: config.limits.viewIndexRowsMax,
+      timeoutMs: config.limits.viewFunctionTimeoutMs,
+      pageRowsMax: config.limits.scanBatchRowsMax,
+      log: (message) => logger.info(`views: ${message}`),
+    }),
   };
   const router = buildRouter(options.routeFamilies ?? routeFamilies);
   const pipeline = createPipeline(router, services, {

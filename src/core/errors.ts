@@ -10,17 +10,20 @@ export class CouchError extends Error {
   readonly status: number;
   readonly error: string;
   readonly reason: string;
+  /** CouchDB's `ref` member (a stack hash), which a few errors carry (the reversed view range). */
+  readonly ref?: number;
 
-  constructor(status: number, error: string, reason: string) {
+  constructor(status: number, error: string, reason: string, options: { readonly ref?: number } = {}) {
     super(`${error}: ${reason}`);
     this.name = 'CouchError';
     this.status = status;
     this.error = error;
     this.reason = reason;
+    if (options.ref !== undefined) this.ref = options.ref;
   }
 
-  toJSON(): { error: string; reason: string } {
-    return { error: this.error, reason: this.reason };
+  toJSON(): { error: string; reason: string; ref?: number } {
+    return this.ref === undefined ? { error: this.error, reason: this.reason } : { error: this.error, reason: this.reason, ref: this.ref };
   }
 }
 

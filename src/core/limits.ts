@@ -33,6 +33,12 @@ export interface Limits {
   readonly liveFeedsMax: number;
   /** `/_uuids?count=` maximum. */
   readonly uuidsCountMax: number;
+  /** Longest one call into a view function may run (CouchDB's `os_process_timeout`); beyond: 500. */
+  readonly viewFunctionTimeoutMs: number;
+  /** View indexes kept in memory (least recently used dropped beyond; rebuilt on the next query). */
+  readonly viewIndexesMax: number;
+  /** Rows kept in memory over all view indexes (least recently used indexes dropped beyond). */
+  readonly viewIndexRowsMax: number;
 }
 
 export const defaultLimits: Limits = Object.freeze({
@@ -51,6 +57,9 @@ export const defaultLimits: Limits = Object.freeze({
   changesTimeoutMsDefault: 60_000,
   liveFeedsMax: 10_000,
   uuidsCountMax: 1000,
+  viewFunctionTimeoutMs: 5000,
+  viewIndexesMax: 100,
+  viewIndexRowsMax: 5_000_000,
 });
 
 /**

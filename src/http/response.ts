@@ -100,7 +100,7 @@ export function renderError(ctx: RequestContext, error: unknown): void {
     const headers: OutgoingHttpHeaders = {};
     const allowed = error.error === 'method_not_allowed' ? /^Only (.+) allowed$/.exec(error.reason) : null;
     if (allowed) headers['Allow'] = allowed[1];
-    sendJson(ctx, error.status, { error: error.error, reason: error.reason }, { headers });
+    sendJson(ctx, error.status, error.toJSON(), { headers });
     return;
   }
   settings.logger.error(`request ${ctx.requestId} ${ctx.originalMethod} ${ctx.rawPath} failed: ${describe(error)}`);

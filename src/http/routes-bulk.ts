@@ -14,6 +14,7 @@ import { CouchError as CouchErrorClass, badRequest, conflict, isCouchError } fro
 import { requireDbAdmin } from '../auth/security.js';
 import type { Database } from '../db/database.js';
 import { validateDesignDoc } from '../db/design-doc.js';
+import { checkViewFunctions } from '../views/design-check.js';
 import type { JsonValue } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
 import { isNativeParsed } from '../core/json-parse.js';
@@ -87,6 +88,7 @@ async function bulkDocs(ctx: RequestContext, services: HttpServices): Promise<vo
       if (isDesignId(update.id)) {
         requireDbAdmin(ctx.user, security);
         validateDesignDoc(update.body);
+        if (!update.deleted) checkViewFunctions(update.id, update.body, { timeoutMs: db.limits.viewFunctionTimeoutMs });
       }
       // In `_bulk_docs` (unlike PUT) a live edit naming a rev of a document that does not exist is a conflict.
       if (update.history !== null && !update.deleted && unknown.has(update.id)) throw conflict();

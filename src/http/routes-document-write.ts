@@ -18,6 +18,7 @@ import { requireDbAdmin } from '../auth/security.js';
 import { stringifyJson } from '../core/json-write.js';
 import { formatRev, parseRev } from '../core/rev.js';
 import { validateDesignDoc } from '../db/design-doc.js';
+import { checkViewFunctions } from '../views/design-check.js';
 import type { DocUpdate, RevHistory } from '../db/document.js';
 import { docUpdateFromJson } from '../db/document.js';
 import { readLocal, removeLocal, writeLocal } from '../db/local-docs.js';
@@ -121,6 +122,7 @@ export async function writeDocument(
   if (isDesignId(update.id)) {
     requireDbAdmin(ctx.user, opened.security);
     validateDesignDoc(update.body);
+    if (!update.deleted) checkViewFunctions(update.id, update.body, { timeoutMs: opened.db.limits.viewFunctionTimeoutMs });
   }
   const result = await opened.db.updateDoc(update, { newEdits: options.newEdits });
   return { ...result, etag: revEtag(result.rev) };

@@ -17,6 +17,7 @@ import { registerDbAdminRoutes } from './routes-db-admin.js';
 import { registerDocumentRoutes } from './routes-document.js';
 import { registerChangesRoutes } from './routes-changes.js';
 import { registerReplicateRoutes } from './routes-replicate.js';
+import { registerViewRoutes } from './routes-views.js';
 
 export type RouteFamily = (router: Router) => void;
 
@@ -31,6 +32,7 @@ export const routeFamilies: readonly RouteFamily[] = [
   registerDocumentRoutes,
   registerChangesRoutes,
   registerReplicateRoutes,
+  registerViewRoutes,
 ];
 
 export function buildRouter(families: readonly RouteFamily[] = routeFamilies): Router {

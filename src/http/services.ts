@@ -8,6 +8,7 @@ import type { Couch } from '../db/couch.js';
 import type { Logger } from './logger.js';
 import type { TaskRegistry } from './task-registry.js';
 import type { UuidGenerator } from './uuids.js';
+import type { ViewIndexes } from '../views/index-cache.js';
 
 /** The fields of `GET /` that are not fixed. */
 export interface WelcomeInfo {
@@ -28,4 +29,6 @@ export interface HttpServices {
   readonly httpLimits: HttpLimits;
   readonly logger: Logger;
   readonly welcome: WelcomeInfo;
+  /** The server's in-memory view indexes (bounded by `limits.viewIndexesMax` / `viewIndexRowsMax`). */
+  readonly views: ViewIndexes;
 }

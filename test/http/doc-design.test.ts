@@ -55,7 +55,7 @@ test('design doc validation errors, as CouchDB words them', async () => {
 
 test('accepted design docs: unknown languages, builtin reduces by prefix, lib, query maps', async () => {
   await putDoc(server, `/${db}/_design/cobol`, { language: 'cobol', views: { v: { map: 'x', reduce: '_nope' } } });
-  await putDoc(server, `/${db}/_design/sums`, { views: { a: { map: 'f', reduce: '_sum' }, b: { map: 'f', reduce: '_count' }, lib: { x: 'y' } } });
+  await putDoc(server, `/${db}/_design/sums`, { views: { a: { map: 'function(doc){}', reduce: '_sum' }, b: { map: 'function(doc){}', reduce: '_count' }, lib: { x: 'y' } } });
   await putDoc(server, `/${db}/_design/mango`, { language: 'query', views: { v: { map: { fields: { a: 'asc' } } } } });
 });
 
