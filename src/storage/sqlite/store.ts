@@ -154,12 +154,16 @@ export class SqliteDatabaseStore implements DatabaseStore {
 
   async getDocs(ids: readonly string[], options?: GetDocsOptions): Promise<(DocRecord | undefined)[]> {
     return this.#use((connection) => {
-      if (options?.forUpdate === true && this.#host.writesShareReadConnection) return readForUpdate(connection, ids);
+      if (options?.forUpdate === true && this.#host.writesShareReadConnection) {
+        return readTogether(connection, ids.length, () => readForUpdate(connection, ids));
+      }
       const statement = connection.statement(`${selectRecords(options)} WHERE d.id = ?`).raw(true);
-      return ids.map((id) => {
-        const row = statement.get(id) as DocRow | undefined;
-        return row === undefined ? undefined : toRecord(row);
-      });
+      return readTogether(connection, ids.length, () =>
+        ids.map((id) => {
+          const row = statement.get(id) as DocRow | undefined;
+          return row === undefined ? undefined : toRecord(row);
+        }),
+      );
     });
   }
 
@@ -301,6 +305,21 @@ export class SqliteDatabaseStore implements DatabaseStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+  }
+}
+
+/**
+ * Runs several point reads in one read transaction: one snapshot, and one
+ * WAL read lock instead of one per statement (each costs lock calls on the
+ * shared-memory file).
+ */
+function readTogether<T>(connection: Connection, reads: number, read: () => T): T {
+  if (reads < 2 || connection.db.inTransaction) return read();
+  connection.statement('BEGIN').run();
+  try {
+    return read();
+  } finally {
+    connection.statement('COMMIT').run();
   }
 }
 
