@@ -84,4 +84,6 @@ export const requestTooLarge = (): CouchError => tooLarge('the request entity is
 
 // Documents (added by the document endpoints; CouchDB's exact texts).
 export const invalidDesignDoc = (reason: string): CouchError => new CouchError(400, 'invalid_design_doc', reason);
+/** `couch_httpd:error_info(md5_mismatch)`: an attachment's declared `digest` does not match its bytes. */
+export const contentMd5Mismatch = (): CouchError => new CouchError(400, 'content_md5_mismatch', 'Possible message corruption.');
 export const documentTooLarge = (docId: string): CouchError => new CouchError(413, 'document_too_large', docId);

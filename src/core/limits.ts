@@ -91,6 +91,10 @@ export interface HttpLimits {
   readonly credentialCacheTtlMs: number;
   /** Longest `X-Couch-Request-ID` echoed back (CouchDB's bound). */
   readonly requestIdCharsMax: number;
+  /** Parts of one `multipart/related` document body (the JSON and its attachments); beyond: 413. */
+  readonly multipartPartsMax: number;
+  /** Header bytes of one part of such a body (a `Content-Disposition` names the attachment); beyond: 400. */
+  readonly multipartPartHeaderBytesMax: number;
 }
 
 export const defaultHttpLimits: HttpLimits = Object.freeze({
@@ -105,4 +109,6 @@ export const defaultHttpLimits: HttpLimits = Object.freeze({
   credentialCacheEntriesMax: 10_000,
   credentialCacheTtlMs: 10 * 60_000,
   requestIdCharsMax: 36,
+  multipartPartsMax: 10_000,
+  multipartPartHeaderBytesMax: 64 * 1024,
 });

@@ -79,3 +79,69 @@ test('merging: stubs keep the parent attachment, new data gets the new revpos, u
   assert.equal(missing.error, 'missing_stub');
   assert.equal(missing.reason, 'Invalid attachment stub in d for zzz.txt');
 });
+
+test('followed parts: matched by order, identity encoded like inline data, gzip kept as sent, revpos kept', () => {
+  const gzipped = pako.gzip(Buffer.from('{"a":1}'), { level: 8 });
+  const md5 = (bytes: Uint8Array): string => `md5-${createHash('md5').update(bytes).digest('base64')}`;
+  const inputs = parseAttachmentInputs(
+    {
+      'kept.txt': { stub: true },
+      'raw.txt': { content_type: 'text/plain', length: 11, follows: true, digest: md5(Buffer.from('hello world')) },
+      'z.json': {
+        content_type: 'application/json',
+        revpos: 3,
+        digest: md5(gzipped),
+        length: 7,
+        follows: true,
+        encoding: 'gzip',
+        encoded_length: gzipped.length,
+      },
+      'inline.bin': { data: 'AAEC' },
+      'img.png': { content_type: 'image/png', follows: true },
+    },
+    { followed: [Buffer.from('hello world'), gzipped, Buffer.from('PNG'), Buffer.from('an extra part, ignored')] },
+  );
+  assert.deepEqual(inputs[0], { kind: 'stub', name: 'kept.txt' });
+  // identity parts go through encodeAttachment, exactly as decoded base64 does
+  assert.deepEqual(inputs[1], encodeAttachment('raw.txt', 'text/plain', Buffer.from('hello world')));
+  const json = inputs[2];
+  assert.ok(json?.kind === 'data');
+  assert.deepEqual(json.meta, { name: 'z.json', contentType: 'application/json', digest: md5(gzipped), length: 7, encoding: 'gzip', encodedLength: gzipped.length });
+  assert.equal(json.revpos, 3);
+  assert.equal(Buffer.from(json.bytes).equals(Buffer.from(gzipped)), true);
+  assert.equal(inputs[3]?.kind, 'data');
+  // without `length` the part is taken as it is
+  assert.deepEqual(inputs[4], encodeAttachment('img.png', 'image/png', Buffer.from('PNG')));
+});
+
+test('followed parts: CouchDB errors for lengths, missing parts, digests, encodings', () => {
+  const one = (member: Record<string, unknown>, parts: Uint8Array[]) => () =>
+    parseAttachmentInputs({ 'a.txt': { content_type: 'text/plain', follows: true, ...member } as never }, { followed: parts });
+  assert.throws(one({ length: 3 }, []), { status: 400, error: 'bad_request', reason: 'attachment shorter than expected' });
+  assert.throws(one({ length: 3 }, [Buffer.from('ab')]), { status: 400, reason: 'attachment shorter than expected' });
+  assert.throws(one({ length: 3 }, [Buffer.from('abcd')]), { status: 400, reason: 'attachment longer than expected' });
+  // a zero-length attachment needs no part (CouchDB reads no bytes for it)
+  assert.equal(parseAttachmentInputs({ e: { follows: true, length: 0 } }, { followed: [] }).length, 1);
+  const mismatch = { status: 400, error: 'content_md5_mismatch', reason: 'Possible message corruption.' };
+  assert.throws(one({ length: 3, digest: 'md5-AAAAAAAAAAAAAAAAAAAAAA==' }, [Buffer.from('abc')]), mismatch);
+  // the digest of the received (identity) bytes, not of the gzip Settee stores
+  const abcDigest = `md5-${createHash('md5').update('abc').digest('base64')}`;
+  const stored = encodeAttachment('a.txt', 'text/plain', Buffer.from('abc'));
+  assert.doesNotThrow(one({ length: 3, digest: abcDigest }, [Buffer.from('abc')]));
+  assert.throws(one({ length: 3, digest: stored.meta.digest }, [Buffer.from('abc')]), mismatch);
+  // digests other than md5- are not checked, as in CouchDB
+  assert.doesNotThrow(one({ length: 3, digest: 'sha-whatever' }, [Buffer.from('abc')]));
+  const gzipped = pako.gzip(Buffer.from('abc'), { level: 8 });
+  assert.throws(one({ length: 3, encoding: 'gzip', encoded_length: gzipped.length + 1 }, [gzipped]), { reason: 'attachment shorter than expected' });
+  assert.throws(one({ length: 3, encoding: 'gzip' }, [gzipped]), { reason: 'attachment longer than expected' });
+  assert.throws(one({ encoding: 'gzip', encoded_length: 3 }, [Buffer.from('abc')]), { reason: 'Invalid attachment data for a.txt' });
+  assert.throws(one({ length: 3, encoding: 'gzip', encoded_length: 3 }, [Buffer.from('abc')]), { reason: 'Invalid attachment data for a.txt' });
+  assert.throws(one({ length: 3, encoding: 'br' }, [Buffer.from('abc')]), { status: 400, reason: 'Attachment a.txt has an unsupported encoding: br' });
+  assert.throws(one({ length: '3' }, [Buffer.from('abc')]), { reason: 'Invalid attachment data for a.txt' });
+  assert.throws(one({ length: -1 }, [Buffer.from('abc')]), { reason: 'Invalid attachment data for a.txt' });
+  // a plain JSON body cannot have attachments that follow
+  assert.throws(() => parseAttachmentInputs({ 'a.txt': { follows: true, length: 1 } }), {
+    status: 400,
+    reason: 'Attachment a.txt follows, but the request is not multipart',
+  });
+});

@@ -9,13 +9,18 @@
  * the MD5 of the bytes as stored. Data bodies live in the storage engine once
  * per (document, digest); the metadata names them by digest.
  *
+ * New bytes come inline (`data`, base64) or, in a `multipart/related` body,
+ * as the parts after the document (`"follows":true`); both are encoded the
+ * same way, except parts the sender marks `"encoding":"gzip"` (CouchDB's
+ * replicator sends stored gzip bytes that way), which are stored as sent.
+ *
  * Stored metadata, in `_attachments` order, is CouchDB's stub without
  * `stub:true`: `{"content_type","revpos","digest","length"}` plus
  * `"encoding":"gzip","encoded_length"` for gzip-stored ones.
  */
 import { createHash } from 'node:crypto';
 import pako from 'pako';
-import { badRequest, CouchError } from '../core/errors.js';
+import { badRequest, contentMd5Mismatch, CouchError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
 import { orderedKeys } from '../core/json-order.js';
@@ -123,13 +128,24 @@ function decodeBase64(text: string, name: string): Uint8Array {
   return Buffer.from(compact, 'base64');
 }
 
+export interface AttachmentInputOptions {
+  /**
+   * The bytes of the parts after the document in a `multipart/related` body,
+   * in order: each `"follows":true` member takes the next one. Absent for a
+   * plain JSON body, where `follows` is an error.
+   */
+  readonly followed?: readonly Uint8Array[];
+}
+
 /**
  * Parses a submitted `_attachments` object, in document order: `stub:true`
- * members keep an existing attachment, `data` members bring new bytes.
+ * members keep an existing attachment, `data` members bring new bytes, and
+ * `follows` members take theirs from the next part of a multipart body.
  * Bad names and bad data are 400s, as in `couch_doc:from_json_obj`.
  */
-export function parseAttachmentInputs(attachments: JsonObject): AttachmentInput[] {
+export function parseAttachmentInputs(attachments: JsonObject, options: AttachmentInputOptions = {}): AttachmentInput[] {
   const inputs: AttachmentInput[] = [];
+  let nextPart = 0;
   for (const name of orderedKeys(attachments)) {
     validateAttachmentName(name);
     const member = attachments[name] as JsonValue;
@@ -138,16 +154,76 @@ export function parseAttachmentInputs(attachments: JsonObject): AttachmentInput[
       inputs.push({ kind: 'stub', name });
       continue;
     }
-    if (member['follows'] === true) throw badRequest(`Attachment ${name} follows, but the request is not multipart`);
-    const data = member['data'];
-    if (typeof data !== 'string') throw invalidData(name);
     const type = member['content_type'];
     const contentType = typeof type === 'string' && type.length > 0 ? type : defaultContentType;
+    let encoded: AttachmentWithData;
+    if (member['follows'] === true) {
+      if (options.followed === undefined) throw badRequest(`Attachment ${name} follows, but the request is not multipart`);
+      encoded = followedAttachment(name, contentType, member, options.followed[nextPart]);
+      nextPart += 1;
+    } else {
+      const data = member['data'];
+      if (typeof data !== 'string') throw invalidData(name);
+      encoded = encodeAttachment(name, contentType, decodeBase64(data, name));
+    }
     const revpos = member['revpos'];
-    const encoded = encodeAttachment(name, contentType, decodeBase64(data, name));
     inputs.push(typeof revpos === 'number' && Number.isInteger(revpos) && revpos > 0 ? { ...encoded, revpos } : encoded);
   }
+  // Parts left over are ignored: CouchDB reads each attachment's length from
+  // the body and never looks at what comes after the last one.
   return inputs;
+}
+
+const gzipMagic = [0x1f, 0x8b] as const;
+
+/** An attachment that CouchDB says "shorter/longer than expected" about. */
+function lengthMismatch(received: number, expected: number): CouchError {
+  return badRequest(received < expected ? 'attachment shorter than expected' : 'attachment longer than expected');
+}
+
+function lengthMember(member: JsonObject, key: string, name: string): number | undefined {
+  const value = member[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalidData(name);
+  return value;
+}
+
+/**
+ * A `"follows":true` member with the bytes of its part, as CouchDB's
+ * `couch_att:follow_from_json` and `flush_data` treat it. The part holds
+ * `length` identity bytes, or with `"encoding":"gzip"` `encoded_length`
+ * (default `length`) gzip bytes that are stored as sent. A `digest`
+ * (`md5-…`) must be the MD5 of the bytes as received: the identity bytes,
+ * or the gzip bytes (CouchDB checks the stream's "identity" MD5, taken
+ * before its own compression). An attachment of length 0 needs no part.
+ */
+function followedAttachment(name: string, contentType: string, member: JsonObject, part: Uint8Array | undefined): AttachmentWithData {
+  const length = lengthMember(member, 'length', name);
+  const encodingValue = member['encoding'];
+  const gzip = encodingValue === 'gzip';
+  if (encodingValue !== undefined && encodingValue !== 'identity' && !gzip) {
+    throw badRequest(`Attachment ${name} has an unsupported encoding: ${String(encodingValue)}`);
+  }
+  const expected = gzip ? (lengthMember(member, 'encoded_length', name) ?? length) : length;
+  const bytes = part ?? (expected === 0 ? new Uint8Array(0) : undefined);
+  if (bytes === undefined) throw badRequest('attachment shorter than expected');
+  if (expected !== undefined && bytes.length !== expected) throw lengthMismatch(bytes.length, expected);
+  checkDeclaredDigest(member['digest'], bytes);
+  if (!gzip) return encodeAttachment(name, contentType, bytes);
+  // Gzip bytes are kept as sent; their identity length is only known from `length`.
+  if (length === undefined || bytes[0] !== gzipMagic[0] || bytes[1] !== gzipMagic[1]) throw invalidData(name);
+  return {
+    kind: 'data',
+    meta: { name, contentType, digest: md5Digest(bytes), length, encoding: 'gzip', encodedLength: bytes.length },
+    bytes,
+  };
+}
+
+/** CouchDB checks only `md5-` digests (`couch_att:digest_from_json`); others are ignored. */
+function checkDeclaredDigest(declared: JsonValue | undefined, received: Uint8Array): void {
+  if (typeof declared !== 'string' || !declared.startsWith('md5-')) return;
+  const expected = Buffer.from(declared.slice(4), 'base64');
+  if (!expected.equals(createHash('md5').update(received).digest())) throw contentMd5Mismatch();
 }
 
 /** Stored metadata as JSON text (`{}` for none). */

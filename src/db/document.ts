@@ -68,6 +68,11 @@ export interface DocUpdateOptions {
    * one is recognised without it.
    */
   readonly nativeParsed?: boolean;
+  /**
+   * The attachment parts of a `multipart/related` body, in order, for the
+   * `"follows":true` members of `_attachments` (`parseAttachmentInputs`).
+   */
+  readonly followed?: readonly Uint8Array[];
 }
 
 /** Splits a submitted JSON document into a `DocUpdate`, validating as CouchDB does. */
@@ -114,7 +119,8 @@ export function docUpdateFromJson(value: JsonValue, options: DocUpdateOptions = 
   const plainBody = options.nativeParsed === true || isNativeParsed(value);
   if (attachments === null) return { id: finalId, history, deleted, body, attachments, plainBody };
   // Decoded and compressed here, before the write queue, as CouchDB's from_json_obj does.
-  return { id: finalId, history, deleted, body, attachments, plainBody, attachmentInputs: parseAttachmentInputs(attachments) };
+  const attachmentInputs = parseAttachmentInputs(attachments, { followed: options.followed });
+  return { id: finalId, history, deleted, body, attachments, plainBody, attachmentInputs };
 }
 
 function parseRevisions(value: JsonValue): RevHistory {

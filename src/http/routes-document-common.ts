@@ -13,6 +13,7 @@ import type { Rev } from '../core/rev.js';
 import type { RevHistory } from '../db/document.js';
 import { decodeUtf8Json, readBody } from './body.js';
 import { parseJsonText } from './json.js';
+import { readMultipartRelated } from './multipart-related.js';
 import type { RequestContext } from './request.js';
 import { baseHeaders, sendText } from './response.js';
 import type { HttpServices } from './services.js';
@@ -108,6 +109,26 @@ export function writeHistory(ctx: RequestContext, bodyHistory: RevHistory | null
 /** The request body as JSON, bounded by the request and document size limits. */
 export async function readDocumentJson(ctx: RequestContext, services: HttpServices, docId: string): Promise<JsonValue> {
   const bytes = await readBody(ctx, { bytesMax: services.limits.requestBytesMax });
+  return parseDocumentBytes(bytes, services, docId);
+}
+
+/** A document submitted as `multipart/related`: its JSON and the parts of the attachments that follow it. */
+export interface MultipartDocument {
+  readonly json: JsonValue;
+  readonly attachmentParts: readonly Uint8Array[];
+}
+
+/** A `multipart/related` request body (`multipart-related.ts`), its first part read as the document JSON. */
+export async function readMultipartDocument(ctx: RequestContext, services: HttpServices, docId: string): Promise<MultipartDocument> {
+  const body = await readMultipartRelated(ctx, {
+    bytesMax: services.limits.requestBytesMax,
+    partsMax: services.httpLimits.multipartPartsMax,
+    partHeaderBytesMax: services.httpLimits.multipartPartHeaderBytesMax,
+  });
+  return { json: parseDocumentBytes(body.documentJson, services, docId), attachmentParts: body.attachmentParts };
+}
+
+function parseDocumentBytes(bytes: Buffer, services: HttpServices, docId: string): JsonValue {
   if (bytes.length > services.limits.docBytesMax) throw documentTooLarge(docId);
   return parseJsonText(decodeUtf8Json(bytes), { depthMax: services.limits.jsonDepthMax });
 }

@@ -2,10 +2,15 @@
  * `PUT` and `DELETE /{db}/{docid}`, normal, design and local documents.
  *
  * PUT: the body is JSON whatever the Content-Type says (CouchDB reads it with
- * `json_body`); `multipart/related` (a document with attachments) belongs to
- * the attachments layer. 201 for a live revision, 200 when the write deletes
- * (`"_deleted":true`), 202 without a rev for `batch=ok` (written after the
- * reply, errors only logged, as CouchDB does).
+ * `json_body`), except `multipart/related`: the document JSON, then the bytes
+ * of each `"follows":true` attachment (`multipart-related.ts` splits the
+ * body, `db/attachments.ts` matches parts to attachments). CouchDB's
+ * replicator pushes documents with attachments that way (`?new_edits=false`),
+ * and nano uploads them so. After parsing, both forms take the same path.
+ * 201 for a live revision, 200 when the write deletes (`"_deleted":true`),
+ * 202 without a rev for `batch=ok` (written after the reply, errors only
+ * logged, as CouchDB does). CouchDB ignores `batch=ok` for a multipart body,
+ * and so does Settee: that write is done before the answer.
  *
  * DELETE: 404 `missing`/`deleted` before anything else, then a deletion
  * built on `?rev=`/`If-Match` (409 without one), 200.
@@ -13,7 +18,7 @@
  * Design documents are written by db admins only and checked first
  * (`validateDesignDoc`); local documents follow `db/local-docs.ts`.
  */
-import { badRequest, isCouchError, notFound, notImplemented } from '../core/errors.js';
+import { badRequest, isCouchError, notFound } from '../core/errors.js';
 import { requireDbAdmin } from '../auth/security.js';
 import { stringifyJson } from '../core/json-write.js';
 import { formatRev, parseRev } from '../core/rev.js';
@@ -25,12 +30,14 @@ import { readLocal, removeLocal, writeLocal } from '../db/local-docs.js';
 import { isDesignId, isLocalId, validateDocId, validateLocalId } from '../db/names.js';
 import type { OpenedDatabase } from './db-access.js';
 import { openDatabase } from './db-access.js';
+import { isMultipartRelated } from './multipart-related.js';
 import type { RequestContext } from './request.js';
 import { sendJson } from './response.js';
 import {
   documentLocation,
   localEtag,
   readDocumentJson,
+  readMultipartDocument,
   revEtag,
   sendWriteResult,
   writeHistory,
@@ -52,16 +59,15 @@ export async function putDocument(ctx: RequestContext, services: HttpServices, d
   const opened = await openDatabase(ctx, services, 'member');
   validateDocId(docId);
   const { newEdits } = parseDocQuery(ctx.query);
-  const contentType = (ctx.header('content-type') ?? '').toLowerCase();
-  if (contentType.startsWith('multipart/related')) {
-    throw notImplemented('Documents with attachments in multipart/related form are not supported yet.');
-  }
-  const json = await readDocumentJson(ctx, services, docId);
-  const parsed = docUpdateFromJson(json, { id: docId });
+  const multipart = isMultipartRelated(ctx.header('content-type'));
+  const submitted = multipart
+    ? await readMultipartDocument(ctx, services, docId)
+    : { json: await readDocumentJson(ctx, services, docId), attachmentParts: undefined };
+  const parsed = docUpdateFromJson(submitted.json, { id: docId, followed: submitted.attachmentParts });
   const update: DocUpdate = { ...parsed, history: writeHistory(ctx, parsed.history) };
   if (!newEdits && (update.history === null || update.history.hashes.length === 0)) throw badRequest(newEditsFalseNeedsRev);
   const location = documentLocation(ctx, opened.db.name, docId);
-  if (ctx.query.get('batch') === 'ok') {
+  if (ctx.query.get('batch') === 'ok' && !multipart) {
     writeInBackground(ctx, services, opened, update, newEdits);
     sendJson(ctx, 202, { ok: true, id: docId });
     return;

@@ -315,6 +315,36 @@ describe('changes', () => {
   });
 });
 
+describe('attachments', () => {
+  test('multipart.insert uploads attachments that follow the document; an update keeps one as a stub', async () => {
+    const { db } = await freshDb<{ title: string; _attachments?: Record<string, unknown> }>('nano-mp');
+    const pixel = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x2d, 0x2d]);
+    const created = await db.multipart.insert(
+      { title: 'with files' },
+      [
+        { name: 'hello.txt', data: 'hello from nano', content_type: 'text/plain' },
+        { name: 'pixel.png', data: pixel, content_type: 'image/png' },
+      ],
+      'withfiles',
+    );
+    assert.equal(created.ok, true);
+    assert.equal((await db.attachment.get('withfiles', 'hello.txt')).toString(), 'hello from nano');
+    assert.ok((await db.attachment.get('withfiles', 'pixel.png')).equals(pixel));
+    const updated = await db.multipart.insert(
+      { title: 'more files', _rev: created.rev, _attachments: { 'hello.txt': { stub: true } } } as never,
+      [{ name: 'more.txt', data: 'and more', content_type: 'text/plain' }],
+      'withfiles',
+    );
+    assert.match(updated.rev, /^2-/);
+    const doc = await db.get('withfiles');
+    const attachments = doc._attachments as Record<string, { revpos: number }>;
+    assert.deepEqual(Object.keys(attachments).sort(), ['hello.txt', 'more.txt']);
+    assert.equal(attachments['hello.txt']?.revpos, 1);
+    assert.equal(attachments['more.txt']?.revpos, 2);
+    assert.equal((await db.attachment.get('withfiles', 'more.txt')).toString(), 'and more');
+  });
+});
+
 describe('raw requests', () => {
   test('nano.request reaches arbitrary endpoints', async () => {
     const { name } = await freshDb();

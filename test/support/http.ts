@@ -77,6 +77,8 @@ export interface InjectResponse {
   readonly text: string;
   /** The body parsed as JSON (undefined if it is not JSON). */
   readonly json: unknown;
+  /** The body's bytes, as received. */
+  readonly bytes: Buffer;
 }
 
 export function basicAuth(credentials: string): string {
@@ -106,14 +108,15 @@ export function inject(baseUrl: string, options: InjectOptions): Promise<InjectR
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', reject);
         response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
           let json: unknown;
           try {
             json = text.length > 0 ? JSON.parse(text) : undefined;
           } catch {
             json = undefined;
           }
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json });
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json, bytes });
         });
       },
     );
