@@ -36,10 +36,12 @@ interface HttpSizes {
   readonly allDocsPageRows: number;
   /** The disk's raw fsync rate, measured before the write workloads: durable writes are bound by it. */
   readonly fsyncMs: number;
+  /** Settee runs per request-rate workload, each between two reference runs; the median round is reported. */
+  readonly rounds: number;
 }
 
-const fullSizes: HttpSizes = { warmupMs: 500, runMs: 3_000, bulkDocs: 100_000, bulkBatchDocs: 1_000, feedMs: 2_000, allDocsPageRows: 1_000, fsyncMs: 1_000 };
-const quickSizes: HttpSizes = { ...fullSizes, warmupMs: 200, runMs: 700, bulkDocs: 5_000, feedMs: 200, fsyncMs: 300 };
+const fullSizes: HttpSizes = { warmupMs: 500, runMs: 3_000, bulkDocs: 100_000, bulkBatchDocs: 1_000, feedMs: 2_000, allDocsPageRows: 1_000, fsyncMs: 1_000, rounds: 3 };
+const quickSizes: HttpSizes = { ...fullSizes, warmupMs: 200, runMs: 700, bulkDocs: 5_000, feedMs: 200, fsyncMs: 300, rounds: 1 };
 
 const seed = 0x477b;
 const admin = { name: 'admin', password: 'password' };
@@ -170,6 +172,8 @@ interface Measured {
   readonly reference: BenchReference;
   /** |before − after| ÷ max of the reference measured before and after the run, when it was. */
   readonly referenceSpread?: number;
+  /** Every round's ratio, in run order, when there were several (`result` is the median round's). */
+  readonly roundRatios?: readonly number[];
 }
 
 /** A reference that moved more than this between its two measurements is flagged in the note. */
@@ -191,12 +195,13 @@ class HttpBench {
 
   async putNewDocs(name: string, connections: number, target: Target | undefined, diskNote: string): Promise<BenchRow> {
     const db = `put-${connections}`;
-    const paths: PathPlan = { kind: 'newDocs', db, seed: seed + connections };
+    // Each round writes documents of its own (a seed per round): repeating ids would answer 409.
+    const paths = (round: number): PathPlan => ({ kind: 'newDocs', db, seed: seed + connections + 1_000 * round });
     await this.createDatabase(db);
     const measured = await this.bracketed(
       name,
-      () => this.measureReference('PUT', connections, paths),
-      () => this.run({ kind: 'autocannon', target: this.settee, paths, connections, ...this.timing() }),
+      () => this.measureReference('PUT', connections, paths(0)),
+      (round) => this.run({ kind: 'autocannon', target: this.settee, paths: paths(round), connections, ...this.timing() }),
     );
     return row(name, measured, 'docs/s', target, `${latencyNote(measured.result)}; ${diskNote}`);
   }
@@ -283,19 +288,30 @@ class HttpBench {
   }
 
   /**
-   * The reference, then Settee, then the reference again; Settee is read
-   * against the mean of both, since a shared machine drifts.
+   * The reference, then Settee, then the reference again, `rounds` times
+   * over (reference runs shared between neighbouring rounds); each Settee run
+   * is read against the mean of the reference runs on either side of it,
+   * since a shared machine drifts, and the round with the median ratio is
+   * reported (every round's ratio goes in the note).
    */
   private async bracketed(
     name: string,
     measureReference: () => Promise<BenchReference>,
-    measure: () => Promise<LoadResult>,
+    measure: (round: number) => Promise<LoadResult>,
   ): Promise<Measured> {
-    const before = await measureReference();
-    this.context.log(`http: ${name}`);
-    const result = await measure();
-    const after = await measureReference();
-    return { result, ...this.combine(before, after) };
+    let before = await measureReference();
+    const rounds: Measured[] = [];
+    for (let round = 1; round <= this.sizes.rounds; round++) {
+      this.context.log(`http: ${name}${this.sizes.rounds > 1 ? `, round ${round} of ${this.sizes.rounds}` : ''}`);
+      const result = await measure(round);
+      const after = await measureReference();
+      rounds.push({ result, ...this.combine(before, after) });
+      before = after;
+    }
+    const ratioOf = (measured: Measured): number => rate(measured.result) / Math.max(measured.reference.value, Number.MIN_VALUE);
+    const ratios = rounds.map(ratioOf);
+    const median = [...rounds].sort((a, b) => ratioOf(a) - ratioOf(b))[Math.floor(rounds.length / 2)] as Measured;
+    return rounds.length > 1 ? { ...median, roundRatios: ratios } : median;
   }
 
   private combine(before: BenchReference, after: BenchReference): { reference: BenchReference; referenceSpread: number } {
@@ -346,6 +362,9 @@ function row(name: string, measured: Measured, unit: string, target: Target | un
     parts.push(`CouchDB ×${target.couchdb}, PouchDB Server ×${target.pouchdbServer}`);
   }
   parts.push(detail);
+  if (measured.roundRatios !== undefined) {
+    parts.push(`median of ${measured.roundRatios.length} rounds (${measured.roundRatios.map((ratio) => `×${formatNumber(ratio)}`).join(', ')})`);
+  }
   if (referenceSpread !== undefined && referenceSpread > referenceSpreadNoted) {
     parts.push(`reference moved ${formatNumber(100 * referenceSpread)}% during the run`);
   }
