@@ -185,6 +185,7 @@ export function resolveConfig(inputs: ConfigInputs): SetteeConfig {
     ...defaultLimits,
     requestBytesMax: positiveInt(get(ini, 'chttpd', 'max_http_request_size'), defaultLimits.requestBytesMax, '[chttpd] max_http_request_size'),
     docBytesMax: positiveInt(get(ini, 'couchdb', 'max_document_size'), defaultLimits.docBytesMax, '[couchdb] max_document_size'),
+    attachmentBytesMax: attachmentSizeLimit(get(ini, 'couchdb', 'max_attachment_size')),
     uuidsCountMax: positiveInt(get(ini, 'uuids', 'max_count'), defaultLimits.uuidsCountMax, '[uuids] max_count'),
     viewFunctionTimeoutMs: positiveInt(get(ini, 'couchdb', 'os_process_timeout'), defaultLimits.viewFunctionTimeoutMs, '[couchdb] os_process_timeout'),
     viewIndexesMax: positiveInt(get(ini, 'couchdb', 'view_indexes_max'), defaultLimits.viewIndexesMax, '[couchdb] view_indexes_max'),
@@ -247,6 +248,12 @@ export function mergeIni(under: IniSections, over: IniSections): IniSections {
 function parsePort(text: string): number {
   if (!/^[0-9]+$/.test(text) || Number(text) > 65535) throw new ConfigError(`port must be an integer 0..65535, got ${text}`);
   return Number(text);
+}
+
+/** `[couchdb] max_attachment_size`: bytes, or `infinity` (then only the request size limit bounds attachments). */
+function attachmentSizeLimit(text: string | undefined): number {
+  if (text === 'infinity') return Number.POSITIVE_INFINITY;
+  return positiveInt(text, defaultLimits.attachmentBytesMax, '[couchdb] max_attachment_size');
 }
 
 function positiveInt(text: string | undefined, fallback: number, what: string): number {

@@ -87,3 +87,5 @@ export const invalidDesignDoc = (reason: string): CouchError => new CouchError(4
 /** `couch_httpd:error_info(md5_mismatch)`: an attachment's declared `digest` does not match its bytes. */
 export const contentMd5Mismatch = (): CouchError => new CouchError(400, 'content_md5_mismatch', 'Possible message corruption.');
 export const documentTooLarge = (docId: string): CouchError => new CouchError(413, 'document_too_large', docId);
+/** CouchDB's answer for an attachment over `max_attachment_size`: the reason is the attachment's name. */
+export const attachmentTooLarge = (name: string): CouchError => new CouchError(413, 'attachment_too_large', name);

@@ -6,8 +6,10 @@
 export interface Limits {
   /** Largest HTTP request body accepted (CouchDB's `max_http_request_size`). */
   readonly requestBytesMax: number;
-  /** Largest single document body (CouchDB's `max_document_size`). */
+  /** Largest single document body (CouchDB's `max_document_size`), as `core/json-size.ts` estimates it. */
   readonly docBytesMax: number;
+  /** Largest attachment, in decoded bytes (CouchDB's `max_attachment_size`); requests are bounded by `requestBytesMax` too. */
+  readonly attachmentBytesMax: number;
   /** Deepest JSON nesting the parser accepts. */
   readonly jsonDepthMax: number;
   /** Documents per `_bulk_docs` / `_bulk_get` request. */
@@ -44,6 +46,7 @@ export interface Limits {
 export const defaultLimits: Limits = Object.freeze({
   requestBytesMax: 64 * 1024 * 1024,
   docBytesMax: 8 * 1024 * 1024,
+  attachmentBytesMax: 1024 * 1024 * 1024,
   jsonDepthMax: 512,
   bulkDocsMax: 100_000,
   commitDocsMax: 500,

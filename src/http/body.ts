@@ -99,15 +99,25 @@ export interface JsonBodyOptions extends BodyOptions {
 
 /** The body as JSON; an empty body is "invalid UTF-8 JSON" too, as in CouchDB. */
 export async function readJsonBody(ctx: RequestContext, options: JsonBodyOptions): Promise<JsonValue> {
-  const text = decodeUtf8Json(await readBody(ctx, options));
-  return parseJsonText(text, options.depthMax === undefined ? {} : { depthMax: options.depthMax });
+  return (await readSizedJsonBody(ctx, options)).value;
+}
+
+/** The body as JSON, and how many bytes it had (for the size checks made after parsing). */
+export async function readSizedJsonBody(ctx: RequestContext, options: JsonBodyOptions): Promise<{ value: JsonValue; bytes: number }> {
+  const bytes = await readBody(ctx, options);
+  const value = parseJsonText(decodeUtf8Json(bytes), options.depthMax === undefined ? {} : { depthMax: options.depthMax });
+  return { value, bytes: bytes.length };
 }
 
 /** The body as a JSON object; other values → 400 "Request body must be a JSON object". */
 export async function readJsonObjectBody(ctx: RequestContext, options: JsonBodyOptions): Promise<JsonObject> {
-  const value = await readJsonBody(ctx, options);
+  return (await readSizedJsonObjectBody(ctx, options)).value;
+}
+
+export async function readSizedJsonObjectBody(ctx: RequestContext, options: JsonBodyOptions): Promise<{ value: JsonObject; bytes: number }> {
+  const { value, bytes } = await readSizedJsonBody(ctx, options);
   if (!isJsonObject(value)) throw badRequest('Request body must be a JSON object');
-  return value;
+  return { value, bytes };
 }
 
 /** The media type of the request, lower-case, without parameters; undefined if none sent. */

@@ -14,7 +14,7 @@
  * attachments as stubs of the revision edited; the new attachment comes first
  * (CouchDB puts it before the kept ones).
  */
-import { badRequest, conflict, isCouchError, methodNotAllowed, notFound } from '../core/errors.js';
+import { badRequest, conflict, isCouchError, methodNotAllowed, notFound, attachmentTooLarge } from '../core/errors.js';
 import type { JsonObject } from '../core/json-value.js';
 import { isJsonObject } from '../core/json-value.js';
 import { parseJson } from '../core/json-parse.js';
@@ -115,6 +115,7 @@ async function putAttachment(ctx: RequestContext, services: HttpServices, docId:
   validateAttachmentName(name);
   const rev = explicitOrHeaderRev(ctx, queryRev(ctx));
   const bytes = await readBody(ctx, { bytesMax: services.limits.requestBytesMax });
+  if (bytes.length > services.limits.attachmentBytesMax) throw attachmentTooLarge(name);
   const contentType = ctx.header('content-type') ?? defaultContentType;
   const base = rev === undefined ? undefined : await revisionOrConflict(opened.db, docId, rev);
   const added = encodeAttachment(name, contentType.length > 0 ? contentType : defaultContentType, bytes);

@@ -21,11 +21,12 @@ import { isNativeParsed } from '../core/json-parse.js';
 import { formatRev, parseRev } from '../core/rev.js';
 import type { Rev } from '../core/rev.js';
 import type { DocUpdate } from '../db/document.js';
+import { checkDocumentLimits } from '../db/document-limits.js';
 import { docUpdateFromJson } from '../db/document.js';
 import { isDesignId, isLocalId, validateDocId } from '../db/names.js';
 import { renderDocWithAttachments, type AttachmentQuery } from './routes-attachment-render.js';
 import type { OpenRevsResult } from '../db/read-doc.js';
-import { readJsonObjectBody, requireContentType } from './body.js';
+import { readJsonObjectBody, readSizedJsonObjectBody, requireContentType } from './body.js';
 import { openDatabase } from './db-access.js';
 import { stringifyJsonValue } from './json.js';
 import { parseLenientBoolean } from './query.js';
@@ -55,7 +56,10 @@ function revOf(update: DocUpdate): string {
 async function bulkDocs(ctx: RequestContext, services: HttpServices): Promise<void> {
   const { db, security } = await openDatabase(ctx, services, 'member');
   requireContentType(ctx);
-  const body = await readJsonObjectBody(ctx, { bytesMax: services.limits.requestBytesMax, depthMax: services.limits.jsonDepthMax });
+  const { value: body, bytes } = await readSizedJsonObjectBody(ctx, {
+    bytesMax: services.limits.requestBytesMax,
+    depthMax: services.limits.jsonDepthMax,
+  });
   const docs = body['docs'];
   if (docs === undefined) throw badRequest('POST body must include `docs` parameter.');
   if (!Array.isArray(docs)) throw badRequest('`docs` parameter must be an array.');
@@ -68,6 +72,8 @@ async function bulkDocs(ctx: RequestContext, services: HttpServices): Promise<vo
   const newEdits = newEditsValue;
   const nativeParsed = isNativeParsed(body);
   const updates = docs.map((doc) => docUpdateFromJson(doc, { newId: () => services.uuids.next(), nativeParsed }));
+  // As in CouchDB, one document over a limit fails the whole request (413), before anything is written.
+  for (const update of updates) checkDocumentLimits(update, services.limits, bytes);
   if (body['all_or_nothing'] === true) {
     const refused = new CouchErrorClass(417, 'not_implemented', 'all_or_nothing is not supported');
     sendJson(ctx, 417, updates.map((update) => errorResult(update.id, refused, revOf(update))));
@@ -156,7 +162,10 @@ function attsSinceOf(value: JsonValue | undefined): Rev[] | undefined {
 
 async function bulkGet(ctx: RequestContext, services: HttpServices): Promise<void> {
   const { db } = await openDatabase(ctx, services, 'member');
-  const body = await readJsonObjectBody(ctx, { bytesMax: services.limits.requestBytesMax, depthMax: services.limits.jsonDepthMax });
+  const { value: body, bytes } = await readSizedJsonObjectBody(ctx, {
+    bytesMax: services.limits.requestBytesMax,
+    depthMax: services.limits.jsonDepthMax,
+  });
   const docs = body['docs'];
   if (docs === undefined) throw badRequest("Missing JSON list of 'docs'.");
   // CouchDB: 500 function_clause.

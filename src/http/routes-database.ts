@@ -6,8 +6,9 @@
  */
 import { badRequest, illegalDocId, notFound } from '../core/errors.js';
 import { requireServerAdmin } from '../auth/user-ctx.js';
+import { checkDocumentLimits } from '../db/document-limits.js';
 import { docUpdateFromJson } from '../db/document.js';
-import { readJsonBody, requireContentType } from './body.js';
+import { readSizedJsonBody, requireContentType } from './body.js';
 import { openDatabase } from './db-access.js';
 import type { RequestContext } from './request.js';
 import { sendJson } from './response.js';
@@ -64,8 +65,9 @@ async function deleteDatabase(ctx: RequestContext, services: HttpServices): Prom
 async function postDocument(ctx: RequestContext, services: HttpServices): Promise<void> {
   const opened = await openDatabase(ctx, services, 'member');
   requireContentType(ctx);
-  const json = await readJsonBody(ctx, { bytesMax: services.limits.requestBytesMax, depthMax: services.limits.jsonDepthMax });
-  const update = docUpdateFromJson(json, { newId: () => services.uuids.next() });
+  const submitted = await readSizedJsonBody(ctx, { bytesMax: services.limits.requestBytesMax, depthMax: services.limits.jsonDepthMax });
+  const update = docUpdateFromJson(submitted.value, { newId: () => services.uuids.next() });
+  checkDocumentLimits(update, services.limits, submitted.bytes);
   if (ctx.query.get('batch') === 'ok') {
     // Accepted now, written right after the reply; failures are only logged, as in CouchDB.
     writeDocument(ctx, opened, update, { newEdits: true }).catch((error: unknown) => {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { badRequest, documentTooLarge } from '../core/errors.js';
+import { badRequest } from '../core/errors.js';
 import type { JsonValue } from '../core/json-value.js';
 import { stringifyJson } from '../core/json-write.js';
 import { parseRev } from '../core/rev.js';
@@ -106,30 +106,35 @@ export function writeHistory(ctx: RequestContext, bodyHistory: RevHistory | null
   return rev === undefined ? null : { pos: rev.pos, hashes: [rev.hash] };
 }
 
-/** The request body as JSON, bounded by the request and document size limits. */
-export async function readDocumentJson(ctx: RequestContext, services: HttpServices, docId: string): Promise<JsonValue> {
+/** A submitted document: its JSON and how many bytes that JSON had (for `db/document-limits.ts`). */
+export interface SubmittedDocument {
+  readonly json: JsonValue;
+  readonly bytes: number;
+}
+
+/** The request body as JSON, bounded by the request size limit (the document limits are checked once it is read). */
+export async function readDocumentJson(ctx: RequestContext, services: HttpServices): Promise<SubmittedDocument> {
   const bytes = await readBody(ctx, { bytesMax: services.limits.requestBytesMax });
-  return parseDocumentBytes(bytes, services, docId);
+  return { json: parseDocumentBytes(bytes, services), bytes: bytes.length };
 }
 
 /** A document submitted as `multipart/related`: its JSON and the parts of the attachments that follow it. */
-export interface MultipartDocument {
-  readonly json: JsonValue;
+export interface MultipartDocument extends SubmittedDocument {
   readonly attachmentParts: readonly Uint8Array[];
 }
 
 /** A `multipart/related` request body (`multipart-related.ts`), its first part read as the document JSON. */
-export async function readMultipartDocument(ctx: RequestContext, services: HttpServices, docId: string): Promise<MultipartDocument> {
+export async function readMultipartDocument(ctx: RequestContext, services: HttpServices): Promise<MultipartDocument> {
   const body = await readMultipartRelated(ctx, {
     bytesMax: services.limits.requestBytesMax,
     partsMax: services.httpLimits.multipartPartsMax,
     partHeaderBytesMax: services.httpLimits.multipartPartHeaderBytesMax,
   });
-  return { json: parseDocumentBytes(body.documentJson, services, docId), attachmentParts: body.attachmentParts };
+  const json = parseDocumentBytes(body.documentJson, services);
+  return { json, bytes: body.documentJson.length, attachmentParts: body.attachmentParts };
 }
 
-function parseDocumentBytes(bytes: Buffer, services: HttpServices, docId: string): JsonValue {
-  if (bytes.length > services.limits.docBytesMax) throw documentTooLarge(docId);
+function parseDocumentBytes(bytes: Buffer, services: HttpServices): JsonValue {
   return parseJsonText(decodeUtf8Json(bytes), { depthMax: services.limits.jsonDepthMax });
 }
 

@@ -26,6 +26,7 @@ import { validateDesignDoc } from '../db/design-doc.js';
 import { checkViewFunctions } from '../views/design-check.js';
 import type { DocUpdate, RevHistory } from '../db/document.js';
 import { docUpdateFromJson } from '../db/document.js';
+import { checkDocumentLimits } from '../db/document-limits.js';
 import { readLocal, removeLocal, writeLocal } from '../db/local-docs.js';
 import { isDesignId, isLocalId, validateDocId, validateLocalId } from '../db/names.js';
 import type { OpenedDatabase } from './db-access.js';
@@ -39,6 +40,7 @@ import {
   readDocumentJson,
   readMultipartDocument,
   revEtag,
+  type SubmittedDocument,
   sendWriteResult,
   writeHistory,
 } from './routes-document-common.js';
@@ -60,10 +62,11 @@ export async function putDocument(ctx: RequestContext, services: HttpServices, d
   validateDocId(docId);
   const { newEdits } = parseDocQuery(ctx.query);
   const multipart = isMultipartRelated(ctx.header('content-type'));
-  const submitted = multipart
-    ? await readMultipartDocument(ctx, services, docId)
-    : { json: await readDocumentJson(ctx, services, docId), attachmentParts: undefined };
+  const submitted: SubmittedDocument & { readonly attachmentParts?: readonly Uint8Array[] } = multipart
+    ? await readMultipartDocument(ctx, services)
+    : await readDocumentJson(ctx, services);
   const parsed = docUpdateFromJson(submitted.json, { id: docId, followed: submitted.attachmentParts });
+  checkDocumentLimits(parsed, services.limits, submitted.bytes);
   const update: DocUpdate = { ...parsed, history: writeHistory(ctx, parsed.history) };
   if (!newEdits && (update.history === null || update.history.hashes.length === 0)) throw badRequest(newEditsFalseNeedsRev);
   const location = documentLocation(ctx, opened.db.name, docId);

@@ -15,12 +15,13 @@ import { sendRaw } from '../support/raw-client.js';
 
 const requestBytesMax = 64 * 1024;
 const docBytesMax = 16 * 1024;
+const attachmentBytesMax = 8 * 1024;
 const db = 'bad-input';
 const admin = basicAuth(`${testAdmin.name}:${testAdmin.password}`);
 
 let server: TestServer;
 before(async () => {
-  server = await startTestServer({ config: { limits: { ...defaultLimits, requestBytesMax, docBytesMax } } });
+  server = await startTestServer({ config: { limits: { ...defaultLimits, requestBytesMax, docBytesMax, attachmentBytesMax } } });
   const created = await send('PUT', `/${db}`);
   assert.equal(created.status, 201, created.text);
 });
@@ -235,6 +236,35 @@ describe('size and depth limits', () => {
     const answer = await send('PUT', `/${db}/bigdoc`, body);
     assert.equal(answer.status, 413, answer.text);
     assert.ok(['too_large', 'document_too_large'].includes((answer.json as { error: string }).error), answer.text);
+    await assertStillServing();
+  });
+
+  test('the document limit measures the body, not the attachments, in PUT, POST and _bulk_docs', async () => {
+    const bigBody = { big: 'z'.repeat(docBytesMax + 10) };
+    const tooLarge = { error: 'document_too_large' };
+    assertClientError(await send('POST', `/${db}`, JSON.stringify({ _id: 'posted', ...bigBody })), 413, { ...tooLarge, reason: 'posted' });
+    const bulk = JSON.stringify({ docs: [{ _id: 'small-1' }, { _id: 'bulky', ...bigBody }] });
+    assertClientError(await send('POST', `/${db}/_bulk_docs`, bulk), 413, { ...tooLarge, reason: 'bulky' });
+    assertClientError(await send('GET', `/${db}/small-1`), 404, { error: 'not_found' });
+    // An attachment under its own limit, in a request over the document limit: accepted (CouchDB sizes #doc.body).
+    const data = Buffer.alloc(6000, 7).toString('base64');
+    const attachment = { content_type: 'application/octet-stream', data };
+    const withAttachment = JSON.stringify({ v: 1, _attachments: { 'a.bin': attachment, 'b.bin': attachment, 'c.bin': attachment } });
+    assert.ok(Buffer.byteLength(withAttachment) > docBytesMax, 'the request is over the document limit');
+    const written = await send('PUT', `/${db}/attached`, withAttachment);
+    assert.equal(written.status, 201, written.text);
+    await assertStillServing();
+  });
+
+  test('an attachment over attachmentBytesMax is 413 attachment_too_large, inline or uploaded', async () => {
+    const data = Buffer.alloc(attachmentBytesMax + 1, 7);
+    const inline = JSON.stringify({ _attachments: { 'big.bin': { content_type: 'application/octet-stream', data: data.toString('base64') } } });
+    assertClientError(await send('PUT', `/${db}/att-inline`, inline), 413, { error: 'attachment_too_large', reason: 'big.bin' });
+    const bulk = JSON.stringify({ docs: [{ _id: 'att-bulk', _attachments: { 'big.bin': { data: data.toString('base64') } } }] });
+    assertClientError(await send('POST', `/${db}/_bulk_docs`, bulk), 413, { error: 'attachment_too_large', reason: 'big.bin' });
+    const upload = await send('PUT', `/${db}/att-upload/big.bin`, data, { 'Content-Type': 'application/octet-stream' });
+    assertClientError(upload, 413, { error: 'attachment_too_large', reason: 'big.bin' });
+    for (const id of ['att-inline', 'att-bulk', 'att-upload']) assertClientError(await send('GET', `/${db}/${id}`), 404, { error: 'not_found' });
     await assertStillServing();
   });
 
