@@ -7,8 +7,11 @@
  *   shards/<2 hex>/<escaped name>.<stamp>.sqlite   one per database
  *
  * Idle databases cost a catalog row and a closed file: `openDatabasesMax`
- * bounds the open connections (three file descriptors each in WAL mode: the
- * database, its -wal and its -shm) and their page caches (2 MB each at most).
+ * bounds the open connections and their page caches (2 MB each at most).
+ * Inline, a connection is its file's only one and holds it in exclusive
+ * locking mode: two file descriptors (the database and its -wal), no -shm
+ * file and no lock calls per statement (schema.ts). With the write worker,
+ * two connections share each file in the usual WAL way (three descriptors).
  *
  * `dataDir: ':memory:'` keeps everything in memory (tests, embedding); such an
  * engine is not persistent and never evicts, since closing would lose data.
@@ -219,7 +222,8 @@ export class SqliteEngine implements StorageEngine {
   /** Reopens an evicted database, unless it was deleted (or deleted and recreated) since. */
   #reopen(entry: CatalogEntry): Database.Database {
     if (this.#inMemory || this.#catalog.get(entry.name)?.file !== entry.file) throw dbNotFound();
-    return openDatabaseFile(join(this.#dataDir, entry.file));
+    // Inline, this is the file's only connection; with the worker, it shares the file.
+    return openDatabaseFile(join(this.#dataDir, entry.file), { exclusive: this.#writeClient === undefined });
   }
 
   #fileBytes(entry: CatalogEntry, connection: Connection): number {
