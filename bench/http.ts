@@ -276,7 +276,16 @@ class HttpBench {
   /** The same hand-written update chains on the reference (which never answers 409) and on Settee. */
   private async chains(name: string, workers: number, docCount: number): Promise<Measured> {
     const db = `chains-${workers}-${docCount}`;
-    const job = (target: LoadTarget): LoadJob => ({ kind: 'updateChains', target, db, workers, docCount, seed: seed + docCount, ...this.timing() });
+    // Each round creates documents of its own (a seed per round): creating the same ids again would answer 409.
+    const job = (target: LoadTarget, round = 0): LoadJob => ({
+      kind: 'updateChains',
+      target,
+      db,
+      workers,
+      docCount,
+      seed: seed + docCount + 1_000 * round,
+      ...this.timing(),
+    });
     await this.createDatabase(db);
     const measureReference = async (): Promise<BenchReference> => {
       this.context.log(`http: reference, ${name}`);
@@ -284,7 +293,7 @@ class HttpBench {
       if (result.failures > 0) throw new Error(`reference server failed: ${result.firstFailure ?? ''}`);
       return { name: `min-server updates/s @${workers}`, value: rate(result) };
     };
-    return this.bracketed(name, measureReference, () => this.run(job(this.settee)));
+    return this.bracketed(name, measureReference, (round) => this.run(job(this.settee, round)));
   }
 
   /**
