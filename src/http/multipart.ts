@@ -3,9 +3,10 @@
  * decides whether a client gets one.
  *
  * `open_revs` without `Accept: application/json` answers `multipart/mixed`
- * (what CouchDB's replicator and PouchDB read): the body starts with
- * `--B`, every part is `\r\nContent-Type: …\r\n\r\n<json>\r\n--B`, and the
- * body ends with `--`. A missing revision is a part typed
+ * (what CouchDB's replicator reads): the body starts with `--B`, every part
+ * is `\r\nContent-Type: …\r\n\r\n<body>\r\n--B`, and the body ends with
+ * `--`. A part is a revision's JSON, or a nested `multipart/related` body
+ * when it has attachments to send; a missing revision is a part typed
  * `application/json; error="true"` holding `{"missing":"<rev>"}`.
  */
 import { randomBytes } from 'node:crypto';

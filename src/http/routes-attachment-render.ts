@@ -1,9 +1,10 @@
 /**
  * Documents read with attachment options (`attachments`, `att_encoding_info`,
- * `atts_since`): as JSON with inline data, or, for `attachments=true` when the
- * client accepts it, as CouchDB's `multipart/related` (the document, its
- * attachments marked `"follows":true`, then one part per attachment with the
- * stored bytes).
+ * `atts_since`): as JSON with inline data, or as CouchDB's
+ * `multipart/related` (the document, its attachments marked
+ * `"follows":true`, then one part per attachment with the stored bytes) for
+ * `attachments=true` when the client accepts it and for every revision of a
+ * `multipart/mixed` `open_revs` reply.
  */
 import { stringifyJson } from '../core/json-write.js';
 import type { Rev } from '../core/rev.js';
@@ -59,30 +60,34 @@ export function wantsMultipartRelated(ctx: RequestContext, query: AttachmentQuer
   return query.attachments && doc.attachmentsJson.length > 2 && acceptsContentType(ctx.header('accept'), 'multipart/related');
 }
 
-/** `couch_doc:doc_to_multi_part_stream`, whole: the JSON part then each attachment that follows. */
-export async function sendDocMultipartRelated(
-  ctx: RequestContext,
-  db: Database,
-  doc: DocRevision,
-  query: AttachmentQuery,
-  etag: string | undefined,
-): Promise<void> {
-  const options = attachmentReadOptions(query);
-  const sincePos = await sincePosOf(db, doc, options);
+/** A document framed for a multipart reply: its `Content-Type` and bytes. */
+export interface MultipartDoc {
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+/**
+ * A revision as CouchDB frames it for multipart replies
+ * (`couch_doc:to_json_obj(Doc, [attachments, follows, att_encoding_info | …])`,
+ * then `len_doc_to_multi_part_stream` and `doc_to_multi_part_stream` with
+ * encoded attachments): attachments newer than `sincePos` are
+ * `"follows":true` and sent as stored (gzip ones with `Content-Encoding`),
+ * older ones are stubs; stubs and follows both carry the encoding info. When
+ * nothing follows, the reply is the JSON alone, typed `application/json`.
+ */
+export async function docAsMultipart(db: Database, doc: DocRevision, sincePos: number, boundary: string): Promise<MultipartDoc> {
   const metas = decodeMetas(doc.attachmentsJson);
   const following = metas.filter((meta) => meta.revpos > sincePos);
   const members = metas.map((meta) => {
-    if (meta.revpos <= sincePos) return `${stringifyJson(meta.name)}:${stubJson(meta, options.encodingInfo === true)}`;
+    if (meta.revpos <= sincePos) return `${stringifyJson(meta.name)}:${stubJson(meta, true)}`;
     let text = `{"content_type":${stringifyJson(meta.contentType)},"revpos":${meta.revpos},"digest":${stringifyJson(meta.digest)}`;
     text += `,"length":${meta.length},"follows":true`;
     if (meta.encoding !== undefined) text += `,"encoding":"${meta.encoding}","encoded_length":${meta.encodedLength ?? 0}`;
     return `${stringifyJson(meta.name)}:${text}}`;
   });
-  const boundary = newBoundary();
-  const chunks: Buffer[] = [
-    Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n`, 'utf8'),
-    Buffer.from(renderDoc(doc, { attachmentsJson: `{${members.join(',')}}` }), 'utf8'),
-  ];
+  const json = Buffer.from(renderDoc(doc, { attachmentsJson: `{${members.join(',')}}` }), 'utf8');
+  if (following.length === 0) return { contentType: 'application/json', body: json };
+  const chunks: Buffer[] = [Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n`, 'utf8'), json];
   for (const meta of following) {
     const stored = await db.store.getAttachmentData(doc.id, meta.digest);
     if (stored === undefined) throw new Error(`assertion failed: data of attachment ${meta.name} of ${doc.id} is stored`);
@@ -92,10 +97,20 @@ export async function sendDocMultipartRelated(
     chunks.push(Buffer.from(`${head}\r\n\r\n`, 'utf8'), Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
   }
   chunks.push(Buffer.from(`\r\n--${boundary}--`, 'utf8'));
-  const body = Buffer.concat(chunks);
-  const headers = baseHeaders(ctx, {
-    headers: { 'Content-Type': `multipart/related; boundary="${boundary}"`, ...(etag !== undefined ? { ETag: etag } : {}) },
-  });
+  return { contentType: `multipart/related; boundary="${boundary}"`, body: Buffer.concat(chunks) };
+}
+
+/** A GET of one document with `attachments=true` from a client that accepts `multipart/related`. */
+export async function sendDocMultipartRelated(
+  ctx: RequestContext,
+  db: Database,
+  doc: DocRevision,
+  query: AttachmentQuery,
+  etag: string | undefined,
+): Promise<void> {
+  const sincePos = await sincePosOf(db, doc, attachmentReadOptions(query));
+  const { contentType, body } = await docAsMultipart(db, doc, sincePos, newBoundary());
+  const headers = baseHeaders(ctx, { headers: { 'Content-Type': contentType, ...(etag !== undefined ? { ETag: etag } : {}) } });
   headers['Content-Length'] = String(body.length);
   ctx.response.writeHead(200, headers);
   ctx.response.end(ctx.isHead ? undefined : body);

@@ -10,11 +10,14 @@
  */
 import { notFound } from '../core/errors.js';
 import { stringifyJson } from '../core/json-write.js';
+import { attsSincePos } from '../db/attachments-render.js';
 import type { Database } from '../db/database.js';
 import { isLocalId } from '../db/names.js';
 import type { DocRevision, OpenRevsResult, ReadOptions } from '../db/read-doc.js';
 import { readLocal, renderLocal } from '../db/local-docs.js';
+import { renderDoc } from '../db/render.js';
 import { openDatabase } from './db-access.js';
+import type { MultipartPart } from './multipart.js';
 import { acceptsContentType, multipartMixedBody, multipartMixedContentType, newBoundary } from './multipart.js';
 import type { RequestContext } from './request.js';
 import { baseHeaders, sendText } from './response.js';
@@ -22,7 +25,13 @@ import { absoluteUrl, etagMatches, localEtag, revEtag, sendEmpty } from './route
 import type { DocQuery } from './routes-document-query.js';
 import { parseDocQuery } from './routes-document-query.js';
 import type { HttpServices } from './services.js';
-import { renderDocWithAttachments, renderDocWithStubs, sendDocMultipartRelated, wantsMultipartRelated } from './routes-attachment-render.js';
+import {
+  docAsMultipart,
+  renderDocWithAttachments,
+  renderDocWithStubs,
+  sendDocMultipartRelated,
+  wantsMultipartRelated,
+} from './routes-attachment-render.js';
 
 export async function getDocument(ctx: RequestContext, services: HttpServices, docId: string): Promise<void> {
   const { db } = await openDatabase(ctx, services, 'member');
@@ -98,29 +107,52 @@ async function sendOpenRevs(
   // local documents have no tree: `all` finds nothing (404), listed revs are all missing
   const results = await db.openRevs(docId, revs, { revs: query.revs, latest: query.latest });
   if (results.length === 0) throw notFound('missing');
-  const rendered = new Map<OpenRevsResult, string>();
-  for (const result of results) if ('ok' in result) rendered.set(result, await renderDocWithAttachments(db, result.ok, query));
   if (acceptsContentType(ctx.header('accept'), 'multipart/mixed')) {
-    sendOpenRevsMultipart(ctx, results, rendered);
+    await sendOpenRevsMultipart(ctx, db, docId, results, query);
     return;
   }
-  const items = results.map((result) =>
-    'ok' in result ? `{"ok":${rendered.get(result) ?? ''}}` : `{"missing":${stringifyJson(result.missing)}}`,
-  );
+  const items: string[] = [];
+  for (const result of results) {
+    items.push('ok' in result ? `{"ok":${await renderDocWithAttachments(db, result.ok, query)}}` : `{"missing":${stringifyJson(result.missing)}}`);
+  }
   sendText(ctx, 200, `[${items.join(',')}]\n`);
 }
 
-function sendOpenRevsMultipart(
+/**
+ * `open_revs` as `multipart/mixed`, as CouchDB's `send_docs_multipart` writes
+ * it: whatever `attachments` says, every revision comes with its attachments
+ * (those newer than `atts_since`) marked `"follows":true` in a nested
+ * `multipart/related` part, the rest as stubs with encoding info; a revision
+ * with nothing to follow is a plain `application/json` part. CouchDB's
+ * replicator asks `?revs=true&open_revs=[…]&latest=true[&atts_since=[…]]`
+ * without `attachments=true` and writes what it gets to the target, so stubs
+ * here would make the target answer 412 missing_stub.
+ */
+async function sendOpenRevsMultipart(
   ctx: RequestContext,
+  db: Database,
+  docId: string,
   results: readonly OpenRevsResult[],
-  rendered: ReadonlyMap<OpenRevsResult, string>,
-): void {
+  query: DocQuery,
+): Promise<void> {
   const boundary = newBoundary();
-  const parts = results.map((result) =>
-    'ok' in result
-      ? { contentType: 'application/json', body: rendered.get(result) ?? '' }
-      : { contentType: 'application/json; error="true"', body: `{"missing":${stringifyJson(result.missing)}}` },
-  );
+  const innerBoundary = newBoundary();
+  const record = query.attsSince !== undefined && query.attsSince.length > 0 ? await db.record(docId) : undefined;
+  const parts: MultipartPart[] = [];
+  for (const result of results) {
+    if ('missing' in result) {
+      parts.push({ contentType: 'application/json; error="true"', body: `{"missing":${stringifyJson(result.missing)}}` });
+      continue;
+    }
+    const doc = result.ok;
+    if (doc.attachmentsJson.length <= 2) {
+      parts.push({ contentType: 'application/json', body: renderDoc(doc) });
+      continue;
+    }
+    const sincePos = attsSincePos(record, doc.rev, query.attsSince);
+    const framed = await docAsMultipart(db, doc, sincePos, innerBoundary);
+    parts.push({ contentType: framed.contentType, body: framed.body });
+  }
   const body = multipartMixedBody(boundary, parts);
   const headers = baseHeaders(ctx, { headers: { 'Content-Type': multipartMixedContentType(boundary) } });
   delete headers['Cache-Control'];

@@ -187,3 +187,56 @@ test('compaction keeps the attachments of current revisions', async () => {
   assert.equal((await get(`/${db}/c/a.bin`)).status, 200);
   assert.equal((await get(`/${db}/c/b.bin?rev=${rev1}`)).status, 404, 'the compacted revision is gone');
 });
+
+test('open_revs as multipart/mixed sends attachment data as CouchDB does, whatever attachments= says', async () => {
+  const text = 'hello multipart, compressed when stored\n'.repeat(8);
+  const rev1 = await putDoc(server, `/${db}/mm`, {
+    v: 1,
+    _attachments: {
+      'a.txt': { content_type: 'text/plain', data: Buffer.from(text).toString('base64') },
+      'b.bin': { content_type: 'application/octet-stream', data: 'AAEC' },
+    },
+  });
+  const rev2 = await putDoc(server, `/${db}/mm`, {
+    _rev: rev1,
+    v: 2,
+    _attachments: { 'a.txt': { stub: true }, 'b.bin': { stub: true }, 'c.bin': { content_type: 'application/octet-stream', data: 'Yw==' } },
+  });
+  const gzip = (await get(`/${db}/mm/a.txt`, { 'Accept-Encoding': 'gzip' })).bytes;
+  const stubs = (await get(`/${db}/mm?att_encoding_info=true`)).json as { _attachments: Record<string, Record<string, unknown>> };
+  const meta = (name: string) => JSON.stringify(stubs._attachments[name]).replace(/,"stub":true/, '').replace(/^\{|\}$/g, '');
+  const follows = (name: string) => meta(name).replace(/("length":\d+)/, '$1,"follows":true');
+  const openRevs = (query: string) => get(`/${db}/mm?open_revs=${encodeURIComponent(JSON.stringify([rev2]))}&revs=true&latest=true${query}`, { Accept: 'multipart/mixed' });
+
+  // CouchDB's replicator asks without attachments=true: every attachment follows, gzip ones as stored
+  const all = await openRevs('');
+  const outer = /^multipart\/mixed; boundary="([0-9a-f]{32})"$/.exec(String(all.headers['content-type']))?.[1] ?? '';
+  const inner = /^--[0-9a-f]{32}\r\nContent-Type: multipart\/related; boundary="([0-9a-f]{32})"\r\n\r\n/.exec(all.bytes.toString('latin1'))?.[1] ?? '';
+  assert.notEqual(outer, '');
+  assert.notEqual(inner, '');
+  const revisions = `"_revisions":{"start":2,"ids":["${rev2.slice(2)}","${rev1.slice(2)}"]}`;
+  const json = `{"_id":"mm","_rev":"${rev2}","v":2,${revisions},"_attachments":{"a.txt":{${follows('a.txt')}},"b.bin":{${follows('b.bin')}},"c.bin":{${follows('c.bin')}}}}`;
+  const part = (name: string, type: string, bytes: Buffer, encoded: boolean) =>
+    Buffer.concat([
+      Buffer.from(`\r\n--${inner}\r\nContent-Disposition: attachment; filename="${name}"\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}`),
+      Buffer.from(encoded ? '\r\nContent-Encoding: gzip\r\n\r\n' : '\r\n\r\n'),
+      bytes,
+    ]);
+  const expected = Buffer.concat([
+    Buffer.from(`--${outer}\r\nContent-Type: multipart/related; boundary="${inner}"\r\n\r\n--${inner}\r\nContent-Type: application/json\r\n\r\n${json}`),
+    part('a.txt', 'text/plain', gzip, true),
+    part('b.bin', 'application/octet-stream', Buffer.from([0, 1, 2]), false),
+    part('c.bin', 'application/octet-stream', Buffer.from('c'), false),
+    Buffer.from(`\r\n--${inner}--\r\n--${outer}--`),
+  ]);
+  assert.equal(all.bytes.toString('latin1'), expected.toString('latin1'));
+  assert.ok(stubs._attachments['a.txt']?.['encoding'] === 'gzip', 'the text attachment is stored gzip-compressed');
+
+  // atts_since: older attachments are stubs with their encoding info; nothing to follow is a plain JSON part
+  const since = await openRevs(`&atts_since=${encodeURIComponent(JSON.stringify([rev1]))}`);
+  assert.ok(since.text.includes(`"a.txt":${JSON.stringify(stubs._attachments['a.txt'])}`), 'a stub with its encoding info');
+  assert.match(since.text, /filename="c\.bin"/);
+  assert.doesNotMatch(since.text, /filename="(a\.txt|b\.bin)"/);
+  const none = await openRevs(`&atts_since=${encodeURIComponent(JSON.stringify([rev2]))}`);
+  assert.match(none.text, /^--[0-9a-f]{32}\r\nContent-Type: application\/json\r\n\r\n\{"_id":"mm".*"stub":true.*\}\r\n--[0-9a-f]{32}--$/s);
+});
