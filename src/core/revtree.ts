@@ -252,7 +252,7 @@ function stemNode(node: RevNode, children: readonly StemResult[], limit: number)
 /** The most revisions on any path from a root to a leaf (no stem below it removes anything). */
 function height(tree: RevTree): number {
   let most = 0;
-  walkTree(tree, (node, pos, route) => {
+  walkTree(tree, (_node, _pos, route) => {
     most = Math.max(most, route.length);
   });
   return most;

@@ -197,7 +197,7 @@ export class Database {
   }
 
   async openRevs(id: string, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
-    return openRevs(this.store, await this.record(id), id, revs, options);
+    return openRevs(this.store, await this.record(id), revs, options);
   }
 
   /** Live documents in id order; deleted ones are skipped, as `_all_docs` does. */
@@ -490,8 +490,8 @@ export class Database {
   }
 
   /** `open_revs` for a record already read (`_bulk_get` reads many records at once). */
-  openRevsOf(record: DocRecord | undefined, id: string, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
-    return openRevs(this.store, record, id, revs, options);
+  openRevsOf(record: DocRecord | undefined, revs: 'all' | readonly Rev[], options: OpenRevsOptions = {}): Promise<OpenRevsResult[]> {
+    return openRevs(this.store, record, revs, options);
   }
 
   /** What purges removed, oldest first (at most `purgedInfosLimit` are kept). */

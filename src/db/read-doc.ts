@@ -137,7 +137,6 @@ export interface OpenRevsOptions {
 export async function openRevs(
   store: DatabaseStore,
   record: DocRecord | undefined,
-  id: string,
   requested: 'all' | readonly Rev[],
   options: OpenRevsOptions,
 ): Promise<OpenRevsResult[]> {

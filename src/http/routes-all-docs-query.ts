@@ -11,21 +11,14 @@
 import { badRequest, queryParseError } from '../core/errors.js';
 import type { JsonValue } from '../core/json-value.js';
 import type { QueryParams } from './query.js';
+import type { RowQueryOptions } from '../views/params.js';
 import { collectViewParams } from './view-params.js';
 
-export interface AllDocsParams {
+export interface AllDocsParams extends RowQueryOptions {
   /** `keys` mode (from the POST body or `?keys=`): rows in request order. */
   readonly keys?: readonly JsonValue[];
   readonly startKey?: string;
   readonly endKey?: string;
-  readonly inclusiveEnd: boolean;
-  readonly descending: boolean;
-  /** Undefined: no limit. */
-  readonly limit?: number;
-  readonly skip: number;
-  readonly includeDocs: boolean;
-  readonly conflicts: boolean;
-  readonly updateSeq: boolean;
 }
 
 export interface ParseOptions {

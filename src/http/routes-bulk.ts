@@ -162,10 +162,7 @@ function attsSinceOf(value: JsonValue | undefined): Rev[] | undefined {
 
 async function bulkGet(ctx: RequestContext, services: HttpServices): Promise<void> {
   const { db } = await openDatabase(ctx, services, 'member');
-  const { value: body, bytes } = await readSizedJsonObjectBody(ctx, {
-    bytesMax: services.limits.requestBytesMax,
-    depthMax: services.limits.jsonDepthMax,
-  });
+  const body = await readJsonObjectBody(ctx, { bytesMax: services.limits.requestBytesMax, depthMax: services.limits.jsonDepthMax });
   const docs = body['docs'];
   if (docs === undefined) throw badRequest("Missing JSON list of 'docs'.");
   // CouchDB: 500 function_clause.

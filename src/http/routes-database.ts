@@ -4,7 +4,7 @@
  * treats as a document id starting with `_` (GET → 404 `missing`, POST → the
  * form-upload handler's "Referer header required.").
  */
-import { badRequest, illegalDocId, notFound } from '../core/errors.js';
+import { badRequest } from '../core/errors.js';
 import { requireServerAdmin } from '../auth/user-ctx.js';
 import { checkDocumentLimits } from '../db/document-limits.js';
 import { docUpdateFromJson } from '../db/document.js';

@@ -157,7 +157,7 @@ export class LocalEndpoint implements Endpoint {
     const results: FetchedRevision[] = [];
     for (const request of requests) {
       const record = byId.get(request.id);
-      const answer = await db.openRevsOf(record, request.id, [parseRev(request.rev)], { revs: true, latest: true });
+      const answer = await db.openRevsOf(record, [parseRev(request.rev)], { revs: true, latest: true });
       for (const entry of answer) results.push(await fetched(db, record, request.id, entry, request.attsSince));
     }
     return results;

@@ -58,7 +58,19 @@ export type ViewUpdateMode = 'true' | 'false' | 'lazy';
 /** `exact`: one group per distinct key (`group=true`); a number: keys (arrays) cut to that many elements. */
 export type GroupLevel = number | 'exact';
 
-export interface ViewQuery {
+/** What view queries and `_all_docs` share: direction, paging and what each row carries. */
+export interface RowQueryOptions {
+  readonly inclusiveEnd: boolean;
+  readonly descending: boolean;
+  /** Undefined: no limit. */
+  readonly limit?: number;
+  readonly skip: number;
+  readonly includeDocs: boolean;
+  readonly conflicts: boolean;
+  readonly updateSeq: boolean;
+}
+
+export interface ViewQuery extends RowQueryOptions {
   /** Rows are reduced (the view has a reduce and `reduce=false` was not asked). */
   readonly reduce: boolean;
   readonly groupLevel: GroupLevel;
@@ -68,14 +80,6 @@ export interface ViewQuery {
   readonly endKey?: JsonValue;
   readonly startDocId: DocIdBound;
   readonly endDocId: DocIdBound;
-  readonly inclusiveEnd: boolean;
-  readonly descending: boolean;
-  /** Undefined: no limit. */
-  readonly limit?: number;
-  readonly skip: number;
-  readonly includeDocs: boolean;
-  readonly conflicts: boolean;
-  readonly updateSeq: boolean;
   readonly update: ViewUpdateMode;
 }
 
